@@ -1,0 +1,1 @@
+"""Dagster assets of OpenSPM: landing ingestion and the dbt models."""

@@ -1,0 +1,1 @@
+"""Source connectors: how landing data is delivered and read."""

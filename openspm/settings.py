@@ -1,0 +1,124 @@
+"""``openspm.yaml``: the workspace settings, parsed into a typed, validated object.
+
+Unknown keys are refused, as are values of the wrong type; every error names the key path and
+the reason (contract section 1).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SETTINGS_FILE = "openspm.yaml"
+PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+
+
+class SettingsError(ValueError):
+    """openspm.yaml is missing, unreadable or invalid; the message names file, key and reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GlAccounts(_Strict):
+    """General-ledger account names used in journal entries (contract section 5)."""
+
+    deferred_commissions: str = "deferred_commissions"
+    commission_expense: str = "commission_expense"
+    commission_amortization: str = "commission_amortization"
+    commission_impairment: str = "commission_impairment"
+    accrued_commissions: str = "accrued_commissions"
+    payroll_clearing: str = "payroll_clearing"
+
+
+class AccountingSettings(GlAccounts):
+    """Commission accounting policy (ASC 340-40 / IFRS 15), contract section 5."""
+
+    practical_expedient: bool = True
+    renewals_commensurate: bool = True
+    expected_renewal_months: Annotated[int, Field(ge=0)] = 0
+    default_contract_term_months: Annotated[int, Field(ge=1)] = 12
+
+
+class SourceSettings(_Strict):
+    """Where one source system's entities come from. Without an entry a system is a file drop."""
+
+    kind: Literal["file_drop"] = "file_drop"
+    landing_dir: str | None = None  # default: landing/<system>
+
+
+class Settings(_Strict):
+    """The typed content of ``openspm.yaml``."""
+
+    company: Annotated[str, Field(min_length=1)]
+    reporting_currency: str
+    first_period: str | None = None
+    warehouse: str = "warehouse.duckdb"
+    accounting: AccountingSettings = AccountingSettings()
+    sources: dict[Literal["crm", "erp", "hris"], SourceSettings] = {}
+
+    @field_validator("reporting_currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not CURRENCY_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code (three capitals)")
+        return value
+
+    @field_validator("first_period", mode="before")
+    @classmethod
+    def _period(cls, value: Any) -> str | None:
+        if value is None:
+            return None
+        text = str(value)
+        if not PERIOD_PATTERN.match(text):
+            raise ValueError(f"{text!r} is not a month written YYYY-MM")
+        return text
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"key '{key}': unknown key"
+    if error["type"] == "missing":
+        return f"key '{key}': required key is missing"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"key '{key}': {message} (got {error.get('input')!r})"
+
+
+def parse_settings(data: Any, source: str = SETTINGS_FILE) -> Settings:
+    """Validate already-loaded YAML content; raise SettingsError naming every bad key."""
+    if not isinstance(data, dict):
+        raise SettingsError(f"{source}: expected a mapping of settings, got {type(data).__name__}")
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e) for e in exc.errors())
+        raise SettingsError(f"{source}: {problems}") from None
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate an ``openspm.yaml`` file."""
+    if not path.is_file():
+        raise SettingsError(f"{path}: no settings file; is this an OpenSPM workspace?")
+    try:
+        # first_period: 2026-01 must stay text, so dates are not resolved by YAML here
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_NoDatesLoader)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: not valid YAML: {exc}") from None
+    return parse_settings(data, str(path))
+
+
+class _NoDatesLoader(yaml.SafeLoader):
+    """SafeLoader that keeps dates and timestamps as strings."""
+
+
+_NoDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
