@@ -1,7 +1,5 @@
 """The dbt project's models, tests and unit tests as Dagster assets and asset checks."""
 
-from __future__ import annotations
-
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any

@@ -1,7 +1,5 @@
 """One Dagster asset per landing entity: its batches loaded into the warehouse's raw schema."""
 
-from __future__ import annotations
-
 import dataclasses
 
 import dagster as dg
@@ -18,7 +16,7 @@ def raw_asset_key(entity: Entity) -> dg.AssetKey:
     return dg.AssetKey([RAW_SCHEMA, entity.table])
 
 
-def _metadata(report: object) -> dict[str, dg.RawMetadataValue]:
+def _metadata(report: object) -> dict[str, int | float | str | bool]:
     fields = dataclasses.asdict(report) if dataclasses.is_dataclass(report) else {}
     return {k: v for k, v in fields.items() if isinstance(v, (int, float, str, bool))}
 

@@ -1,0 +1,42 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'crm__deal_splits') }}
+    where _quarantined is not true
+
+),
+
+typed as (
+
+    select
+        {{ to_string('split_id') }} as split_id,
+        {{ to_string('deal_id') }} as deal_id,
+        {{ to_string('owner_id') }} as owner_id,
+        {{ to_enum('split_type') }} as split_type,
+        {{ to_decimal('split_percent', 9, 6) }} as split_percent,
+        {{ to_timestamp_utc('modified_at') }} as modified_at,
+        coalesce({{ to_boolean('is_deleted') }}, false) as is_deleted,
+
+        _file as source_file,
+        _row_number as source_row,
+        _loaded_at
+
+    from source
+
+),
+
+final as (
+
+    {{
+        latest_version(
+            'typed',
+            key_columns=['split_id'],
+            versioned_by='modified_at',
+            deletable=true
+        )
+    }}
+
+)
+
+select * from final

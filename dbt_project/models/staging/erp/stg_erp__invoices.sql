@@ -1,0 +1,42 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'erp__invoices') }}
+    where _quarantined is not true
+
+),
+
+typed as (
+
+    select
+        {{ to_string('invoice_id') }} as invoice_id,
+        {{ to_string('deal_id') }} as deal_id,
+        {{ to_date('invoice_date') }} as invoice_date,
+        {{ to_decimal('amount', 20, 6) }} as amount,
+        {{ to_currency('currency') }} as currency,
+        {{ to_enum('status') }} as status,
+        {{ to_timestamp_utc('modified_at') }} as modified_at,
+
+        _file as source_file,
+        _row_number as source_row,
+        _loaded_at
+
+    from source
+
+),
+
+final as (
+
+    {{
+        latest_version(
+            'typed',
+            key_columns=['invoice_id'],
+            versioned_by='modified_at',
+            deletable=false
+        )
+    }}
+
+)
+
+select * from final

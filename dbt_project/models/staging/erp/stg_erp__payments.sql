@@ -1,0 +1,41 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'erp__payments') }}
+    where _quarantined is not true
+
+),
+
+typed as (
+
+    select
+        {{ to_string('payment_id') }} as payment_id,
+        {{ to_string('invoice_id') }} as invoice_id,
+        {{ to_date('payment_date') }} as payment_date,
+        {{ to_decimal('amount', 20, 6) }} as amount,
+        {{ to_currency('currency') }} as currency,
+        {{ to_timestamp_utc('modified_at') }} as modified_at,
+
+        _file as source_file,
+        _row_number as source_row,
+        _loaded_at
+
+    from source
+
+),
+
+final as (
+
+    {{
+        latest_version(
+            'typed',
+            key_columns=['payment_id'],
+            versioned_by='modified_at',
+            deletable=false
+        )
+    }}
+
+)
+
+select * from final
