@@ -1,0 +1,24 @@
+with
+
+components as (
+
+    select * from {{ source('comp', 'plan_components') }}
+
+),
+
+final as (
+
+    select
+        plan_id,
+        component_id,
+        component_number,
+        deal_types,
+        credit_types,
+        quota_period,
+        rate_method
+
+    from components
+
+)
+
+select * from final

@@ -1,0 +1,57 @@
+with
+
+plan_credits as (
+
+    select * from {{ ref('int_plan_credits') }}
+
+),
+
+employees as (
+
+    select * from {{ ref('stg_hris__employees') }}
+
+),
+
+missing as (
+
+    select
+        plan_credits.source_currency as from_currency,
+        plan_credits.plan_currency as to_currency,
+        plan_credits.credit_date as as_of_date,
+        count(*) as credits,
+        count(distinct plan_credits.deal_id) as deals,
+        list_sort(list_distinct(list(plan_credits.deal_id)))[1:5] as example_deals,
+        list_sort(list_distinct(list(
+            coalesce(employees.first_name || ' ' || employees.last_name || ' (' || employees.employee_id || ')', plan_credits.employee_id)
+        )))[1:5] as example_employees
+
+    from plan_credits
+    left join employees
+        on plan_credits.employee_id = employees.employee_id
+    where plan_credits.fx_rate is null
+    group by all
+
+),
+
+final as (
+
+    select
+        from_currency,
+        to_currency,
+        as_of_date,
+        credits,
+        deals,
+        'no fx rate ' || from_currency || '->' || to_currency || ' (nor ' || to_currency
+            || '->' || from_currency || ') dated on or before ' || as_of_date
+            || ' in erp/fx_rates; needed by ' || credits || ' credit(s) of ' || deals
+            || ' deal(s): ' || array_to_string(example_deals, ', ')
+            || case when deals > 5 then ', ...' else '' end
+            || ' (employees ' || array_to_string(example_employees, ', ')
+            || case when len(example_employees) >= 5 then ', ...' else '' end || ')'
+            as description
+
+    from missing
+
+)
+
+select * from final
