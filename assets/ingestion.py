@@ -3,9 +3,9 @@
 import dataclasses
 
 import dagster as dg
-from openspm.ingest import ingest_entity
 
 from openspm.entities import ENTITIES, Entity
+from openspm.ingest import ingest_entity
 from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 
 RAW_SCHEMA = "raw"

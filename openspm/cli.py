@@ -59,6 +59,7 @@ def _run(job_name: str, workspace: Workspace, quiet: bool) -> None:
     )
 
 
+MAX_LISTED = 200  # validate lists at most this many problems
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")]
 
 
@@ -102,16 +103,18 @@ def demo(
 
 @app.command()
 def validate(workspace: WorkspaceOption = None) -> None:
-    """Check settings and every landing batch; change nothing."""
-    from openspm.ingest import check_landing
+    """Check settings, every landing batch and the compensation configuration; change nothing."""
+    from openspm.validate import validate_workspace
 
     ws = open_workspace(workspace)
-    problems = check_landing(ws)
-    for problem in problems:
+    problems = validate_workspace(ws).problems
+    for problem in problems[:MAX_LISTED]:
         typer.echo(f"  {problem}")
+    if len(problems) > MAX_LISTED:
+        typer.echo(f"  ... and {len(problems) - MAX_LISTED} more")
     if problems:
         raise fail(f"{len(problems)} problem(s) in {ws.root}; first: {problems[0]}")
-    typer.echo(f"{ws.root}: settings and landing data are valid")
+    typer.echo(f"{ws.root}: settings, landing data and compensation configuration are valid")
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.comp_config import comp_config_tables
 from assets.dbt_models import openspm_dbt_models
 from assets.ingestion import ingestion_assets
 from pipelines.dbt_project import dbt_cli_resource
@@ -11,7 +12,7 @@ from pipelines.jobs import ingest_job, pipeline_job
 from pipelines.resources import WorkspaceResource
 
 defs = dg.Definitions(
-    assets=[*ingestion_assets, openspm_dbt_models],
+    assets=[*ingestion_assets, comp_config_tables, openspm_dbt_models],
     jobs=[ingest_job, pipeline_job],
     resources={"workspace": WorkspaceResource(), "dbt": dbt_cli_resource()},
     # Steps run one after another in the run's process: DuckDB admits one writer.

@@ -1,0 +1,54 @@
+"""The compensation configuration (plans, assignments, quotas, adjustments) as warehouse tables."""
+
+import dagster as dg
+import duckdb
+
+from assets.ingestion import raw_asset_key
+from openspm.comp import CompConfigError, load_comp_config, write_comp_tables
+from openspm.comp.load import SCHEMA, TABLES
+from openspm.entities import entity
+from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource
+
+EMPLOYEES = entity("hris/employees")
+
+
+def _delivered_employee_ids(connection: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = connection.execute(
+        f"select distinct trim(employee_id) from raw.{EMPLOYEES.table} "
+        "where not _quarantined and trim(employee_id) <> ''"
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            key=[SCHEMA, table.name],
+            group_name="comp_config",
+            kinds={"duckdb", "python"},
+            deps=[raw_asset_key(EMPLOYEES)],
+            description=f"comp/ configuration, validated, as {SCHEMA}.{table.name}.",
+        )
+        for table in TABLES
+    ],
+    pool=DUCKDB_WRITER_POOL,
+)
+def comp_config_tables(context: dg.AssetExecutionContext, workspace: WorkspaceResource):
+    """Validate every file under comp/ (refusing the run on any problem), then load the tables."""
+    ws = workspace.open()
+    connection = duckdb.connect(str(ws.warehouse_path))
+    try:
+        config = load_comp_config(ws, known_employees=_delivered_employee_ids(connection))
+        counts = write_comp_tables(config, connection)
+    except CompConfigError as exc:
+        for problem in exc.problems:
+            context.log.error(str(problem))
+        raise dg.Failure(description=exc.summary) from None
+    finally:
+        connection.close()
+    context.log.info(f"comp configuration loaded: {counts}")
+    for table in TABLES:
+        yield dg.MaterializeResult(
+            asset_key=[SCHEMA, table.name],
+            metadata={"rows": counts[f"{SCHEMA}.{table.name}"]},
+        )
