@@ -68,3 +68,26 @@ def test_demo_refuses_a_foreign_folder(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert str(tmp_path) in result.output
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_validate_reports_configuration_errors_with_file_and_line(tmp_path: Path) -> None:
+    workspace = make_workspace(
+        tmp_path / "ws", seed=2, size=DemoSize(employees=20, deals=300, months=12)
+    )
+    plan = workspace.comp_dir / "plans" / "AE-2025.yaml"
+    lines = plan.read_text(encoding="utf-8").splitlines()
+    second_tier = next(i for i, line in enumerate(lines) if "{from: 1.0" in line)
+    lines[second_tier] = lines[second_tier].replace("from: 1.0", "from: -0.5")
+    plan.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assignments = workspace.comp_dir / "plan_assignments.csv"
+    first = assignments.read_text(encoding="utf-8").splitlines()[1]
+    with assignments.open("a", encoding="utf-8") as handle:
+        handle.write(first.replace(first.split(",")[1], "NO-SUCH-PLAN", 1) + "\n")
+
+    result = runner.invoke(app, ["validate", "--workspace", str(workspace.root)])
+    assert result.exit_code == 1
+    assert f"comp/plans/AE-2025.yaml line {second_tier + 1}" in result.output
+    assert "tiers" in result.output
+    assert "comp/plan_assignments.csv row" in result.output
+    assert "NO-SUCH-PLAN" in result.output
+    assert not workspace.warehouse_path.exists()
