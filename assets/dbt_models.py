@@ -2,9 +2,11 @@
 
 import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -40,19 +42,35 @@ def openspm_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, workspace: WorkspaceResource
 ) -> Iterator[Any]:
     """``dbt build`` of the selected models against the workspace's warehouse."""
-    os.environ[WAREHOUSE_ENV] = str(workspace.open().warehouse_path)
+    warehouse = workspace.open().warehouse_path
+    os.environ[WAREHOUSE_ENV] = str(warehouse)
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     yield from invocation.stream()
     if not invocation.is_successful():
-        raise DbtBuildError(describe_failures(invocation.get_artifact("run_results.json")))
+        run_results = invocation.get_artifact("run_results.json")
+        raise DbtBuildError(describe_failures(run_results, warehouse))
 
 
 class DbtBuildError(RuntimeError):
     """dbt build finished with failing models, tests or unit tests."""
 
 
-def describe_failures(run_results: Mapping[str, Any]) -> str:
-    """One line naming every failing dbt node and why (from run_results.json)."""
+def failing_rows(warehouse: Path, relation: str, limit: int = 3) -> list[str]:
+    """The first rows a failing test stored (its ``description`` column when it has one)."""
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            cursor = connection.execute(f"select * from {relation} limit {limit}")
+            names = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+    except duckdb.Error:
+        return []
+    if "description" in names:
+        return [str(row[names.index("description")]) for row in rows]
+    return [", ".join(f"{n}={v}" for n, v in zip(names, row, strict=True)) for row in rows]
+
+
+def describe_failures(run_results: Mapping[str, Any], warehouse: Path) -> str:
+    """One line naming every failing dbt node, why, and the first offending rows."""
     failed = [r for r in run_results.get("results", []) if r.get("status") in ("error", "fail")]
     if not failed:
         return "dbt build failed; see the dbt log in the run's compute logs"
@@ -60,5 +78,8 @@ def describe_failures(run_results: Mapping[str, Any]) -> str:
     for result in failed:
         name = str(result.get("unique_id", "?")).split(".", 2)[-1]
         message = " ".join(str(result.get("message") or result.get("status")).split())
-        parts.append(f"{name} ({message[:300]})")
-    return f"dbt build failed: {len(failed)} node(s): " + "; ".join(parts)
+        rows = (
+            failing_rows(warehouse, result["relation_name"]) if result.get("relation_name") else []
+        )
+        parts.append(f"{name} ({message[:300]})" + "".join(f"; {row}" for row in rows))
+    return f"dbt build failed: {len(failed)} node(s): " + " | ".join(parts)

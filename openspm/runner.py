@@ -25,7 +25,9 @@ def _innermost_message(error) -> str:  # SerializableErrorInfo
     while error.cause is not None:
         error = error.cause
     message = (error.message or error.cls_name or "unknown error").strip()
-    return message.removeprefix(f"{error.cls_name}: ").strip()
+    # "package.module.SomeError: what went wrong" -> "what went wrong"
+    head, _, rest = message.partition(": ")
+    return rest.strip() if error.cls_name and head.endswith(error.cls_name) else message
 
 
 def _instance():
@@ -44,7 +46,7 @@ def run_job(job_name: str, workspace: Workspace, *, quiet: bool = False) -> RunS
     job = defs.resolve_job_def(job_name)
     run_config = {
         "resources": {"workspace": {"config": {"path": str(workspace.root)}}},
-        "loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}},
+        "loggers": {"console": {"config": {"log_level": "CRITICAL" if quiet else "INFO"}}},
     }
     started = time.perf_counter()
     with _instance() as instance:

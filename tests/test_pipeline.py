@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from openspm.cli import app
 from openspm.demo import DemoSize
 from openspm.entities import ENTITIES, Entity, entity
-from openspm.runner import run_job
+from openspm.runner import PipelineError, run_job
 from openspm.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -246,3 +246,25 @@ def test_demo_credits_convert_at_their_rate(built_demo: Workspace) -> None:
     assert converted > 0
     kinds = {row[0] for row in query(built_demo, "select distinct rule from marts.fct_credits")}
     assert kinds == {"direct_owner", "revenue_split", "overlay_split", "rollup", "clawback"}
+
+
+def test_a_hierarchy_cycle_fails_the_run_naming_the_people(tiny: Workspace) -> None:
+    jobs = tiny.entity_dir("hris", "job_history")
+    ((top,),) = query(
+        tiny,
+        "select min(employee_id) from raw.hris__job_history where coalesce(manager_id, '') = ''",
+    )
+    ((below,),) = query(
+        tiny, f"select min(employee_id) from raw.hris__job_history where manager_id = '{top}'"
+    )
+    (jobs / "zz_cycle.csv").write_text(
+        "employee_id,effective_date,job_title,manager_id,status,modified_at\n"
+        f"{top},2025-06-01,Chief Revenue Officer,{below},active,2099-01-01T00:00:00Z\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PipelineError) as caught:
+        run_job("pipeline_job", tiny, quiet=True)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "hierarchy cycle from 2025-06-01" in message
+    assert f"({top})" in message and f"({below})" in message
