@@ -1,5 +1,6 @@
 """The dbt project's models, tests and unit tests as Dagster assets and asset checks."""
 
+import json
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -14,8 +15,19 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from openspm.periods import PeriodError, first_period, partitions_start, period_of_partition_key
+from openspm.publish import ensure_finance_tables
 from pipelines.dbt_project import WAREHOUSE_ENV, dbt_project, ensure_manifest
 from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource
+
+# Monthly partitions keyed YYYY-MM-01, from $OPENSPM_PARTITIONS_START (default 2020-01) through
+# the current month (end_offset=1: the open month can be drafted). A run of one partition or of
+# a range computes drafts through its last month (dbt var through_period).
+MONTHLY_PARTITIONS = dg.MonthlyPartitionsDefinition(
+    start_date=f"{partitions_start()}-01", end_offset=1
+)
+# Run tag: "latest" leaves through_period to dbt's default (the month of the latest credit).
+THROUGH_TAG = "openspm/through"
 
 
 class OpenSPMDbtTranslator(DagsterDbtTranslator):
@@ -37,18 +49,41 @@ translator = OpenSPMDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_a
     project=dbt_project,
     dagster_dbt_translator=translator,
     pool=DUCKDB_WRITER_POOL,
+    partitions_def=MONTHLY_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def openspm_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, workspace: WorkspaceResource
 ) -> Iterator[Any]:
-    """``dbt build`` of the selected models against the workspace's warehouse."""
-    warehouse = workspace.open().warehouse_path
+    """``dbt build`` of the selected models, drafts from first_period through the partition."""
+    ws = workspace.open()
+    warehouse = ws.warehouse_path
     os.environ[WAREHOUSE_ENV] = str(warehouse)
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    dbt_vars = dbt_vars_for_run(context, ws)
+    context.log.info(f"dbt vars: {dbt_vars}")
+    args = ["build", "--vars", json.dumps(dbt_vars)] if dbt_vars else ["build"]
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
     yield from invocation.stream()
     if not invocation.is_successful():
         run_results = invocation.get_artifact("run_results.json")
         raise DbtBuildError(describe_failures(run_results, warehouse))
+
+
+def dbt_vars_for_run(context: dg.AssetExecutionContext, ws: Any) -> dict[str, str]:
+    """first_period and through_period of this run; creates the finance tables dbt reads."""
+    dbt_vars: dict[str, str] = {}
+    warehouse = ws.warehouse_path
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse)) as connection:
+        ensure_finance_tables(connection)  # declared as the dbt source `finance`
+        try:
+            dbt_vars["first_period"] = first_period(ws, connection)
+        except PeriodError as exc:
+            context.log.warning(f"{exc}; dbt uses its default")
+    partitioned = context.has_partition_key or context.has_partition_key_range
+    if context.run.tags.get(THROUGH_TAG) != "latest" and partitioned:
+        dbt_vars["through_period"] = period_of_partition_key(context.partition_key_range.end)
+    return dbt_vars
 
 
 class DbtBuildError(RuntimeError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from openspm.workspace import Workspace
@@ -11,6 +12,10 @@ from openspm.workspace import Workspace
 
 class PipelineError(RuntimeError):
     """A job run failed; the message is the first failure's cause in one line."""
+
+    def __init__(self, message: str, run_id: str | None = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
 
 
 @dataclass(frozen=True)
@@ -39,11 +44,46 @@ def _instance():
     return DagsterInstance.ephemeral()
 
 
-def run_job(job_name: str, workspace: Workspace, *, quiet: bool = False) -> RunSummary:
-    """Execute a job of ``pipelines.definitions`` on ``workspace``; PipelineError on failure."""
+def run_job(
+    job_name: str,
+    workspace: Workspace,
+    *,
+    quiet: bool = False,
+    partition_key: str | None = None,
+    partition_range: tuple[str, str] | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> RunSummary:
+    """Execute a job of ``pipelines.definitions`` on ``workspace``; PipelineError on failure.
+
+    A partitioned job runs one partition (``partition_key``, e.g. ``2026-03-01``) or one range
+    as a single run (``partition_range``, both ends included). Without either, it runs the
+    latest partition with the tag ``openspm/through=latest`` (dbt's default through_period).
+    """
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    from assets.dbt_models import THROUGH_TAG
     from pipelines.definitions import defs
 
     job = defs.resolve_job_def(job_name)
+    run_tags = dict(tags or {})
+    if job.partitions_def is not None and partition_key is None and partition_range is None:
+        partition_key = job.partitions_def.get_last_partition_key()
+        run_tags.setdefault(THROUGH_TAG, "latest")
+    if job.partitions_def is not None:
+        keys = [partition_key] if partition_key else list(partition_range or ())
+        known = job.partitions_def.get_partition_keys()
+        for key in keys:
+            if key not in known:
+                raise PipelineError(
+                    f"month {key[:7]} is outside the months Dagster knows: {known[0][:7]} "
+                    f"($OPENSPM_PARTITIONS_START) to the current month {known[-1][:7]}"
+                )
+    if partition_range is not None:
+        run_tags[ASSET_PARTITION_RANGE_START_TAG] = partition_range[0]
+        run_tags[ASSET_PARTITION_RANGE_END_TAG] = partition_range[1]
     run_config = {
         "resources": {"workspace": {"config": {"path": str(workspace.root)}}},
         "loggers": {"console": {"config": {"log_level": "CRITICAL" if quiet else "INFO"}}},
@@ -51,7 +91,11 @@ def run_job(job_name: str, workspace: Workspace, *, quiet: bool = False) -> RunS
     started = time.perf_counter()
     with _instance() as instance:
         result = job.execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False
+            run_config=run_config,
+            instance=instance,
+            raise_on_error=False,
+            partition_key=partition_key,
+            tags=run_tags or None,
         )
     seconds = time.perf_counter() - started
     if not result.success:
@@ -59,7 +103,7 @@ def run_job(job_name: str, workspace: Workspace, *, quiet: bool = False) -> RunS
         if failures:
             data = failures[0].step_failure_data
             step = failures[0].step_key or "a step"
-            raise PipelineError(f"{step}: {_innermost_message(data.error)}")
-        raise PipelineError(f"{job_name} failed (run {result.run_id})")
+            raise PipelineError(f"{step}: {_innermost_message(data.error)}", result.run_id)
+        raise PipelineError(f"{job_name} failed (run {result.run_id})", result.run_id)
     steps = sum(1 for e in result.all_events if e.is_step_success)
     return RunSummary(job_name, result.run_id, seconds, steps)

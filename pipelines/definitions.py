@@ -7,13 +7,17 @@ import dagster as dg
 from assets.comp_config import comp_config_tables
 from assets.dbt_models import openspm_dbt_models
 from assets.ingestion import ingestion_assets
+from assets.publish import published_month
 from pipelines.dbt_project import dbt_cli_resource
-from pipelines.jobs import ingest_job, pipeline_job
+from pipelines.jobs import close_job, ingest_job, pipeline_job
 from pipelines.resources import WorkspaceResource
+from pipelines.schedules import schedules, sensors
 
 defs = dg.Definitions(
-    assets=[*ingestion_assets, comp_config_tables, openspm_dbt_models],
-    jobs=[ingest_job, pipeline_job],
+    assets=[*ingestion_assets, comp_config_tables, openspm_dbt_models, published_month],
+    jobs=[ingest_job, pipeline_job, close_job],
+    schedules=schedules,
+    sensors=sensors,
     resources={"workspace": WorkspaceResource(), "dbt": dbt_cli_resource()},
     # Steps run one after another in the run's process: DuckDB admits one writer.
     executor=dg.in_process_executor,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.ingestion import RAW_SCHEMA
+from assets.publish import PUBLISHED_MONTH
 
 ingest_job = dg.define_asset_job(
     name="ingest_job",
@@ -12,8 +13,22 @@ ingest_job = dg.define_asset_job(
     description="Load every landing batch into the warehouse's raw schema.",
 )
 
+DRAFTS = dg.AssetSelection.all() - dg.AssetSelection.assets(PUBLISHED_MONTH)
+
 pipeline_job = dg.define_asset_job(
     name="pipeline_job",
+    selection=DRAFTS,
+    description=(
+        "Ingest, load the compensation configuration, then dbt build (with every test): drafts "
+        "for every open month from first_period through the partition (or the range's end)."
+    ),
+)
+
+close_job = dg.define_asset_job(
+    name="close_job",
     selection=dg.AssetSelection.all(),
-    description="Ingest landing data, then build and test every dbt model.",
+    description=(
+        "Close one month: ingest, comp tables, dbt build through the month with every blocking "
+        "check, then publish it into finance.* (refused if closed or an earlier month is open)."
+    ),
 )

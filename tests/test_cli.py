@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from openspm.cli import app
 from openspm.demo import DemoSize
 
-COMMANDS = ["demo", "validate", "ingest", "run"]
+COMMANDS = ["demo", "validate", "ingest", "run", "close", "backfill", "status"]
 runner = CliRunner()
 
 

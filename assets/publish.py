@@ -1,0 +1,66 @@
+"""The gated publication of a month: a separate asset downstream of every dbt model.
+
+dbt writes a model before its tests run, so the drafts in ``marts`` are never what finance
+reads. This asset runs only when the dbt step (models, error-severity tests, unit tests)
+succeeded, then copies the month's drafts into ``finance.*`` in one transaction.
+"""
+
+import dagster as dg
+import duckdb
+
+from assets.dbt_models import MONTHLY_PARTITIONS, openspm_dbt_models
+from openspm.periods import first_period, period_of_partition_key
+from openspm.publish import CloseRefused, publish_period
+from openspm.status import record_attempt
+from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource
+
+PUBLISHED_MONTH = dg.AssetKey(["published_month"])
+
+
+@dg.asset(
+    key=PUBLISHED_MONTH,
+    group_name="close",
+    kinds={"duckdb", "python"},
+    deps=list(openspm_dbt_models.keys),
+    partitions_def=MONTHLY_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=DUCKDB_WRITER_POOL,
+    description=(
+        "The month's payouts, payout lines, attainment and credits published into finance.* "
+        "with a finance.closes row, in one transaction; refused when the month is closed, an "
+        "earlier month is open, no drafts exist or a reconciliation fails."
+    ),
+)
+def published_month(
+    context: dg.AssetExecutionContext, workspace: WorkspaceResource
+) -> dg.MaterializeResult:
+    keys = context.partition_key_range
+    if keys.start != keys.end:
+        raise dg.Failure(
+            description=f"a close publishes one month; got the range {keys.start}...{keys.end}"
+        )
+    period = period_of_partition_key(keys.end)
+    ws = workspace.open()
+    connection = duckdb.connect(str(ws.warehouse_path))
+    try:
+        first = first_period(ws, connection)
+        try:
+            report = publish_period(connection, period, context.run_id, first_period=first)
+        except CloseRefused as exc:
+            record_attempt(connection, period, "close", context.run_id, False, str(exc))
+            raise dg.Failure(description=str(exc)) from None
+        record_attempt(connection, period, "close", context.run_id, True, str(report))
+    finally:
+        connection.close()
+    context.log.info(str(report))
+    return dg.MaterializeResult(
+        metadata={
+            "period": period,
+            "payouts": report.payouts,
+            "lines": report.lines,
+            "attainment": report.attainment,
+            "credits": report.credits,
+            "net_total": float(report.net_total),
+            "published_at": report.published_at.isoformat(),
+        }
+    )

@@ -1,0 +1,73 @@
+{{ config(pre_hook="{{ engine_ensure_finance_tables() }}") }}
+{#
+    The months the engine settles: every month from var first_period to var through_period
+    (docs/engine-interface.md). Defaults when a var is absent: first_period = the month of the
+    earliest plan assignment; through_period = the month of the latest credit date (else
+    first_period). A month listed in finance.closes is published: its drafts are not produced,
+    its published numbers are read instead.
+#}
+
+with
+
+assignments as (
+
+    select * from {{ source('comp', 'plan_assignments') }}
+
+),
+
+credits as (
+
+    select * from {{ ref('fct_credits') }}
+
+),
+
+closes as (
+
+    select * from {{ source('finance', 'closes') }}
+
+),
+
+bounds as (
+
+    select
+        {% if var('first_period', none) -%}
+            cast('{{ var("first_period") }}-01' as date)
+        {%- else -%}
+            (select date_trunc('month', min(effective_from)) from assignments)
+        {%- endif %} as first_month,
+        {% if var('through_period', none) -%}
+            cast('{{ var("through_period") }}-01' as date)
+        {%- else -%}
+            (select date_trunc('month', max(credit_date)) from credits)
+        {%- endif %} as through_month
+
+),
+
+series as (
+
+    select cast(month_start as date) as month_start
+    from bounds,
+        generate_series(
+            cast(bounds.first_month as timestamp),
+            cast(coalesce(bounds.through_month, bounds.first_month) as timestamp),
+            interval 1 month
+        ) as months(month_start)
+
+),
+
+final as (
+
+    select
+        strftime(series.month_start, '%Y-%m') as period,
+        series.month_start,
+        cast(series.month_start + interval 1 month - interval 1 day as date) as month_end,
+        cast(row_number() over (order by series.month_start) as integer) as month_number,
+        closes.period is not null as is_published
+
+    from series
+    left join closes
+        on closes.period = strftime(series.month_start, '%Y-%m')
+
+)
+
+select * from final

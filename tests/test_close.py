@@ -1,0 +1,579 @@
+"""The monthly close: publication rules, atomicity under failures and kills, status, commands.
+
+Most tests build a warehouse with synthetic draft tables (the columns of
+docs/engine-interface.md), so they depend only on the interface, not on the engine models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from openspm import publish
+from openspm.cli import app
+from openspm.periods import (
+    PeriodError,
+    checked_range,
+    first_period,
+    parse_period,
+    partition_key,
+    period_of_partition_key,
+    period_range,
+)
+from openspm.publish import CloseRefused, publish_period
+from openspm.status import month_statuses, record_attempt
+from openspm.workspace import Workspace
+
+REPO = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+PERIODS = ["2026-01", "2026-02", "2026-03"]
+FINANCE_TABLES = ("payouts", "payout_lines", "attainment", "credits", "closes")
+
+
+def add_drafts(connection: duckdb.DuckDBPyConnection, periods: list[str] = PERIODS) -> None:
+    """Draft tables as dbt writes them: three employees a month, payouts = sum of lines."""
+    connection.execute("create schema if not exists marts")
+    connection.execute(
+        """create table if not exists marts.fct_payout_lines (employee_id varchar,
+        period varchar, plan_id varchar, component_id varchar, quota_period_start date,
+        line_type varchar, amount decimal(18,2), currency varchar)"""
+    )
+    connection.execute(
+        """create table if not exists marts.fct_payouts (employee_id varchar, period varchar,
+        currency varchar, commission decimal(18,2), spiff decimal(18,2),
+        draw_top_up decimal(18,2), draw_recovery decimal(18,2), adjustments decimal(18,2),
+        negative_carry_in decimal(18,2), net_payout decimal(18,2))"""
+    )
+    connection.execute(
+        """create table if not exists marts.fct_attainment (employee_id varchar,
+        plan_id varchar, component_id varchar, period varchar, quota_period_start date,
+        credit_to_date decimal(38,10), quota decimal(20,6), attainment decimal(38,10),
+        earnings_to_date decimal(38,10))"""
+    )
+    connection.execute(
+        """create table if not exists marts.fct_credits (credit_id varchar, deal_id varchar,
+        employee_id varchar, credit_type varchar, is_reversal boolean, credit_date date,
+        period varchar, source_amount decimal(38,14), source_currency varchar,
+        fx_rate decimal(24,12), amount decimal(38,14), currency varchar, plan_id varchar,
+        component_id varchar, rollup_from_employee_id varchar, split_id varchar,
+        rule varchar, deal_type varchar)"""
+    )
+    for m, period in enumerate(periods, start=1):
+        day = f"{period}-10"
+        for e in range(1, 4):
+            employee = f"E{e}"
+            commission, restatement, spiff = Decimal(100 * e + m), Decimal(e), Decimal(10 * m)
+            lines = [
+                ("P1", "nb", "commission", commission),
+                ("P1", "nb", "restatement", restatement),
+                ("P1", "S1", "spiff", spiff),
+            ]
+            for plan, component, line_type, amount in lines:
+                connection.execute(
+                    "insert into marts.fct_payout_lines values (?, ?, ?, ?, ?, ?, ?, 'USD')",
+                    [employee, period, plan, component, "2026-01-01", line_type, amount],
+                )
+            total = commission + restatement + spiff
+            connection.execute(
+                "insert into marts.fct_payouts values (?, ?, 'USD', ?, ?, 0, 0, 0, 0, ?)",
+                [employee, period, commission + restatement, spiff, total],
+            )
+            connection.execute(
+                "insert into marts.fct_attainment values (?, 'P1', 'nb', ?, '2026-01-01', "
+                "?, 1000, ?, ?)",
+                [employee, period, commission * 10, commission / 100, commission],
+            )
+            connection.execute(
+                "insert into marts.fct_credits values (?, ?, ?, 'direct', false, ?, ?, ?, 'USD',"
+                " 1, ?, 'USD', 'P1', 'nb', null, null, 'direct_owner', 'new_business')",
+                [f"C-{period}-{e}", f"D-{period}-{e}", employee, day, period, 1000, 1000],
+            )
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        add_drafts(connection)
+    return path
+
+
+def snapshot(path: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return {
+            t: connection.execute(f"select * from finance.{t} order by all").fetchall()
+            for t in FINANCE_TABLES
+        }
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- periods
+
+
+def test_period_parsing_and_ranges() -> None:
+    assert parse_period(" 2026-03 ") == "2026-03"
+    for bad, needle in [
+        ("2026-13", "no month 13"),
+        ("2026-00", "no month 00"),
+        ("2026-3", "YYYY-MM"),
+        ("March", "YYYY-MM"),
+        ("2026-03-01", "YYYY-MM"),
+    ]:
+        with pytest.raises(PeriodError, match=needle):
+            parse_period(bad)
+    assert period_range("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    assert period_range("2026-02", "2026-01") == []
+    with pytest.raises(PeriodError, match="after --to"):
+        checked_range("2026-03", "2026-01")
+    assert partition_key("2026-03") == "2026-03-01"
+    assert period_of_partition_key("2026-03-01") == "2026-03"
+
+
+def test_first_period_defaults_to_the_earliest_assignment(tmp_path: Path) -> None:
+    (tmp_path / "comp").mkdir()
+    (tmp_path / "openspm.yaml").write_text("company: A\nreporting_currency: USD\n")
+    (tmp_path / "comp" / "plan_assignments.csv").write_text(
+        "employee_id,plan_id,effective_from,effective_to,target_incentive\n"
+        "E1,P1,2025-07-15,,1000\nE2,P1,2025-05-02,,1000\nE3,P1,not-a-date,,1\n"
+    )
+    ws = Workspace.open(tmp_path)
+    assert first_period(ws) == "2025-05"
+    with duckdb.connect(":memory:") as connection:  # the comp table wins when present
+        connection.execute("create schema comp")
+        connection.execute(
+            "create table comp.plan_assignments as select date '2025-03-31' as effective_from"
+        )
+        assert first_period(ws, connection) == "2025-03"
+    (tmp_path / "openspm.yaml").write_text(
+        "company: A\nreporting_currency: USD\nfirst_period: 2026-01\n"
+    )
+    assert first_period(Workspace.open(tmp_path)) == "2026-01"
+
+
+# ---------------------------------------------------------------- publish_period
+
+
+def test_publish_copies_exactly_the_period_stamped_with_the_run(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse)) as connection:
+        report = publish_period(connection, "2026-01", "run-1", first_period="2026-01")
+        assert (report.payouts, report.lines, report.attainment, report.credits) == (3, 9, 3, 3)
+        for table in ("payouts", "payout_lines", "attainment", "credits"):
+            rows = connection.execute(
+                f"select distinct period, run_id, published_at from finance.{table}"
+            ).fetchall()
+            assert rows == [("2026-01", "run-1", report.published_at)], table
+        drafts = connection.execute(
+            "select * exclude (split_id, rule, deal_type) from marts.fct_credits "
+            "where period = '2026-01' order by all"
+        ).fetchall()
+        published = connection.execute(
+            "select * exclude (run_id, published_at) from finance.credits order by all"
+        ).fetchall()
+        assert published == drafts
+        closes = connection.execute("select * from finance.closes").fetchall()
+        expected_net = sum(Decimal(101 * e + 1) + 10 for e in range(1, 4))
+        assert closes == [("2026-01", "run-1", report.published_at, 3, 9, expected_net)]
+        assert report.net_total == expected_net
+
+
+def test_closing_twice_is_refused_and_rewrites_nothing(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse)) as connection:
+        publish_period(connection, "2026-01", "run-1", first_period="2026-01")
+        connection.execute("update marts.fct_payouts set net_payout = 0")  # drafts changed
+    before, before_bytes = snapshot(warehouse), digest(warehouse)
+    with (
+        duckdb.connect(str(warehouse)) as connection,
+        pytest.raises(CloseRefused, match=r"2026-01 is already closed \(run run-1"),
+    ):
+        publish_period(connection, "2026-01", "run-2", first_period="2026-01")
+    assert snapshot(warehouse) == before
+    assert digest(warehouse) == before_bytes
+
+
+def test_earlier_open_month_and_missing_drafts_are_refused(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse)) as connection:
+        with pytest.raises(CloseRefused, match="not closed: 2026-01, 2026-02; close 2026-01"):
+            publish_period(connection, "2026-03", "r", first_period="2026-01")
+        with pytest.raises(CloseRefused, match="before first_period"):
+            publish_period(connection, "2025-12", "r", first_period="2026-01")
+        publish_period(connection, "2026-01", "r1", first_period="2026-01")
+        publish_period(connection, "2026-02", "r2", first_period="2026-01")
+        publish_period(connection, "2026-03", "r3", first_period="2026-01")
+        with pytest.raises(CloseRefused, match="no drafts computed for 2026-04"):
+            publish_period(connection, "2026-04", "r4", first_period="2026-01")
+        assert connection.execute("select count(*) from finance.closes").fetchone() == (3,)
+    with (
+        duckdb.connect(str(warehouse.with_name("empty.duckdb"))) as connection,
+        pytest.raises(CloseRefused, match=r"no marts\.fct_payouts"),
+    ):
+        publish_period(connection, "2026-01", "r", first_period="2026-01")
+
+
+def test_a_failed_reconciliation_rolls_back(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "update marts.fct_payouts set commission = commission + 0.01 "
+            "where employee_id = 'E2' and period = '2026-01'"
+        )
+        with pytest.raises(CloseRefused, match=r"commission differs .* e\.g\. E2"):
+            publish_period(connection, "2026-01", "r", first_period="2026-01")
+    assert all(rows == [] for rows in snapshot(warehouse).values())
+
+
+def test_a_failure_in_the_middle_leaves_finance_unchanged(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with duckdb.connect(str(warehouse)) as connection:
+        publish_period(connection, "2026-01", "r1", first_period="2026-01")
+    before = snapshot(warehouse)
+    real_insert, calls = publish._insert, []
+
+    def failing_insert(*args, **kwargs):
+        calls.append(args[1])
+        if len(calls) == 2:
+            raise RuntimeError("disk on fire")
+        return real_insert(*args, **kwargs)
+
+    monkeypatch.setattr(publish, "_insert", failing_insert)
+    with duckdb.connect(str(warehouse)) as connection:
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            publish_period(connection, "2026-02", "r2", first_period="2026-01")
+        assert snapshot_of(connection) == before  # same connection still consistent
+    assert snapshot(warehouse) == before
+    monkeypatch.setattr(publish, "_insert", real_insert)
+    with duckdb.connect(str(warehouse)) as connection:
+        assert publish_period(connection, "2026-02", "r2", first_period="2026-01").payouts == 3
+
+
+def snapshot_of(connection: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    return {
+        t: connection.execute(f"select * from finance.{t} order by all").fetchall()
+        for t in FINANCE_TABLES
+    }
+
+
+KILL_SCRIPT = textwrap.dedent(
+    """
+    import sys, duckdb
+    from openspm.publish import publish_period
+    connection = duckdb.connect(sys.argv[1])
+    publish_period(connection, "2026-01", "killed-run", first_period="2026-01")
+    print("publish: committed", flush=True)
+    import time; time.sleep(30)
+    """
+)
+
+
+@pytest.mark.parametrize("kill_after", [1, 2, 3, 4, "committed"])
+def test_a_kill_at_any_point_leaves_all_or_nothing(warehouse: Path, kill_after) -> None:
+    env = {**os.environ, publish.SLEEP_ENV: "0.2", "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, str(warehouse)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    try:
+        seen = 0
+        for line in process.stdout:  # type: ignore[union-attr]
+            if line.startswith("publish: inserted"):
+                seen += 1
+                if seen == kill_after:
+                    break
+            if line.startswith("publish: committed"):
+                break
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    tables = snapshot(warehouse)
+    if kill_after == "committed":
+        assert [len(tables[t]) for t in FINANCE_TABLES] == [3, 9, 3, 3, 1]
+        with (
+            duckdb.connect(str(warehouse)) as connection,
+            pytest.raises(CloseRefused, match="already closed"),
+        ):
+            publish_period(connection, "2026-01", "again", first_period="2026-01")
+    else:
+        assert all(rows == [] for rows in tables.values()), kill_after
+        with duckdb.connect(str(warehouse)) as connection:
+            report = publish_period(connection, "2026-01", "again", first_period="2026-01")
+        assert report.payouts == 3
+
+
+# ---------------------------------------------------------------- status and commands
+
+
+def make_close_workspace(root: Path) -> Workspace:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "openspm.yaml").write_text(
+        "company: A\nreporting_currency: USD\nfirst_period: 2026-01\n"
+    )
+    with duckdb.connect(str(root / "warehouse.duckdb")) as connection:
+        add_drafts(connection)
+    return Workspace.open(root)
+
+
+def test_status_lists_published_open_and_failing_months(tmp_path: Path) -> None:
+    ws = make_close_workspace(tmp_path / "ws")
+    with duckdb.connect(str(ws.warehouse_path)) as connection:
+        publish_period(connection, "2026-01", "run-jan", first_period="2026-01")
+        record_attempt(connection, "2026-03", "close", "run-mar", False, "dbt build failed: x")
+        record_attempt(connection, "2026-02", "run", "run-feb-1", False, "dbt build failed: y")
+        states = [(m.period, m.state) for m in month_statuses(connection, "2026-01")]
+        assert states == [("2026-01", "published"), ("2026-02", "failing"), ("2026-03", "failing")]
+        record_attempt(connection, "2026-02", "run", "run-feb-2", True, "drafts")
+        states = [(m.period, m.state) for m in month_statuses(connection, "2026-01")]
+        assert states[1] == ("2026-02", "open")
+    result = runner.invoke(app, ["status", "--workspace", str(ws.root)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("2026-01  published  run run-jan") and "3 payouts" in lines[0]
+    assert lines[1] == "2026-02  open"
+    assert lines[2].startswith("2026-03  failing") and "dbt build failed: x" in lines[2]
+    assert lines[3] == "1 published, 1 open, 1 failing (first_period 2026-01)"
+
+
+def test_close_refusals_exit_non_zero_with_one_line(tmp_path: Path) -> None:
+    ws = make_close_workspace(tmp_path / "ws")
+    with duckdb.connect(str(ws.warehouse_path)) as connection:
+        publish_period(connection, "2026-01", "run-jan", first_period="2026-01")
+    before = snapshot(ws.warehouse_path)
+    cases = [
+        (["--period", "2026-01"], "2026-01 is already closed (run run-jan"),
+        (
+            ["--period", "2026-03"],
+            "earlier month(s) since first_period 2026-01 are not closed: 2026-02",
+        ),
+        (["--period", "2025-12"], "before first_period 2026-01"),
+        (["--period", "2026-13"], "--period '2026-13' has no month 13"),
+    ]
+    for args, needle in cases:
+        result = runner.invoke(app, ["close", "--workspace", str(ws.root), *args])
+        assert result.exit_code == 1, result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert needle in result.output, result.output
+    assert snapshot(ws.warehouse_path) == before
+    # the refusal of 2026-03 is visible in status
+    result = runner.invoke(app, ["status", "--workspace", str(ws.root)])
+    assert "2026-03  failing" in result.output and "close 2026-02 first" in result.output
+
+
+def test_period_options_are_validated(tmp_path: Path) -> None:
+    ws = make_close_workspace(tmp_path / "ws")
+    for args, needle in [
+        (["run", "--through", "26-03"], "--through '26-03' is not a month written YYYY-MM"),
+        (["backfill", "--from", "2026-03", "--to", "2026-01"], "--from 2026-03 is after --to"),
+        (["backfill", "--from", "2026-1", "--to", "2026-03"], "--from '2026-1' is not a month"),
+    ]:
+        result = runner.invoke(app, [*args, "--workspace", str(ws.root)])
+        assert result.exit_code == 1 and needle in result.output, result.output
+
+
+def test_months_outside_the_partitions_are_refused(tmp_path: Path) -> None:
+    ws = make_close_workspace(tmp_path / "ws")
+    result = runner.invoke(app, ["run", "--through", "2999-01", "--workspace", str(ws.root)])
+    assert result.exit_code == 1
+    assert "month 2999-01 is outside the months Dagster knows: 2020-01" in result.output
+
+
+@pytest.mark.parametrize("command", ["run", "close", "backfill", "status"])
+def test_close_commands_have_help(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--workspace" in result.output
+    assert {"close": "--period", "backfill": "--from", "run": "--through"}.get(
+        command, "Usage"
+    ) in result.output
+
+
+# ---------------------------------------------------------------- Dagster
+
+
+def test_jobs_partitions_and_single_run_backfills() -> None:
+    from pipelines.definitions import defs
+
+    jobs = {job.name: job for job in defs.resolve_all_job_defs()}
+    assert {"close_job", "pipeline_job", "ingest_job"} <= set(jobs)
+    graph = defs.resolve_asset_graph()
+    close_keys = jobs["close_job"].asset_layer.selected_asset_keys
+    assert dg.AssetKey("published_month") in close_keys
+    assert (
+        dg.AssetKey("published_month") not in jobs["pipeline_job"].asset_layer.selected_asset_keys
+    )
+    partitioned = [k for k in close_keys if graph.get(k).partitions_def is not None]
+    assert dg.AssetKey("fct_credits") in partitioned
+    for key in partitioned:
+        assert graph.get(key).backfill_policy == dg.BackfillPolicy.single_run(), key
+    partitions = jobs["close_job"].partitions_def
+    assert partitions.get_partition_keys()[0] == "2020-01-01"
+    published = graph.get(dg.AssetKey("published_month"))
+    assert dg.AssetKey("fct_credits") in published.parent_keys
+    for name in ("close_job", "pipeline_job"):
+        assert jobs[name].executor_def.name == "in_process"
+
+
+def test_schedules_request_the_right_partitions() -> None:
+    from pipelines.definitions import defs
+    from pipelines.schedules import monthly_close_schedule, nightly_refresh_schedule
+
+    repo = defs.get_repository_def()
+
+    assert monthly_close_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert nightly_refresh_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    context = dg.build_schedule_context(
+        repository_def=repo, scheduled_execution_time=datetime(2026, 4, 1, 4)
+    )
+    request = monthly_close_schedule.evaluate_tick(context).run_requests[0]
+    assert request.partition_key == "2026-03-01"
+    context = dg.build_schedule_context(
+        repository_def=repo, scheduled_execution_time=datetime(2026, 1, 1, 4)
+    )
+    assert monthly_close_schedule.evaluate_tick(context).run_requests[0].partition_key == (
+        "2025-12-01"
+    )
+    context = dg.build_schedule_context(
+        repository_def=repo, scheduled_execution_time=datetime(2026, 4, 17, 2)
+    )
+    request = nightly_refresh_schedule.evaluate_tick(context).run_requests[0]
+    assert request.partition_key == "2026-04-01"
+
+
+def test_publish_asset_publishes_one_partition_and_refuses_a_second_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assets.publish import published_month
+    from pipelines.resources import WorkspaceResource
+
+    ws = make_close_workspace(tmp_path / "ws")
+    resources = {"workspace": WorkspaceResource(path=str(ws.root))}
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [published_month], partition_key="2026-01-01", resources=resources, instance=instance
+    )
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("published_month")
+    assert materialization.metadata["payouts"].value == 3
+    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+        assert connection.execute("select period, run_id from finance.closes").fetchall() == [
+            ("2026-01", result.run_id)
+        ]
+    before = snapshot(ws.warehouse_path)
+    again = dg.materialize(
+        [published_month],
+        partition_key="2026-01-01",
+        resources=resources,
+        instance=instance,
+        raise_on_error=False,
+    )
+    assert not again.success
+    assert snapshot(ws.warehouse_path) == before
+    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+        (message,) = connection.execute(
+            "select message from finance.close_attempts where run_id = ?", [again.run_id]
+        ).fetchone()
+    assert "already closed" in message
+
+    # the run failure sensor records a failed close launched from Dagster
+    from pipelines.schedules import close_failure_sensor
+
+    monkeypatch.setenv("OPENSPM_WORKSPACE", str(ws.root))
+    failure = next(e for e in again.all_events if e.event_type_value == "PIPELINE_FAILURE")
+    context = dg.build_run_status_sensor_context(
+        sensor_name="close_failure_sensor",
+        dagster_event=failure,
+        dagster_instance=instance,
+        dagster_run=again.dagster_run,
+    ).for_run_failure()
+    close_failure_sensor(context)
+    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+        rows = connection.execute(
+            "select period, ok from finance.close_attempts where run_id = ?", [again.run_id]
+        ).fetchall()
+    assert rows == [("2026-01", False)]
+
+
+# ---------------------------------------------------------------- end to end (real dbt engine)
+
+
+@pytest.mark.slow
+def test_a_demo_closes_in_order_through_the_cli(tmp_path: Path) -> None:
+    """Two months close in order; month 3 before 2 is refused; a failing dbt check publishes
+    nothing and shows as failing; closing again rewrites nothing."""
+    from conftest import make_workspace
+
+    from openspm.demo import DemoSize
+
+    ws = make_workspace(tmp_path / "demo", size=DemoSize(employees=25, deals=600, months=13))
+    root = ["--workspace", str(ws.root), "--quiet"]
+    first = first_period(ws)
+    months = period_range(first, "2099-12")[:3]
+
+    closed = runner.invoke(app, ["close", "--period", months[0], *root])
+    assert closed.exit_code == 0, closed.output
+    assert f"{months[0]} closed:" in closed.output
+    refused = runner.invoke(app, ["close", "--period", months[2], *root])
+    assert refused.exit_code == 1
+    assert f"close {months[1]} first" in refused.output
+    closed = runner.invoke(app, ["close", "--period", months[1], *root])
+    assert closed.exit_code == 0, closed.output
+
+    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+        closes = connection.execute("select period from finance.closes order by 1").fetchall()
+        assert closes == [(months[0],), (months[1],)]
+        per_month = connection.execute(
+            "select period, count(distinct run_id) from finance.payouts group by 1 order by 1"
+        ).fetchall()
+        assert per_month == [(months[0], 1), (months[1], 1)]
+        (payouts_net,) = connection.execute(
+            "select sum(net_payout) from finance.payouts where period = ?", [months[0]]
+        ).fetchone()
+        (close_net,) = connection.execute(
+            "select net_total from finance.closes where period = ?", [months[0]]
+        ).fetchone()
+        assert payouts_net == close_net
+    before = snapshot(ws.warehouse_path)
+    again = runner.invoke(app, ["close", "--period", months[0], *root])
+    assert again.exit_code == 1 and "already closed" in again.output
+    assert snapshot(ws.warehouse_path) == before
+
+    # a failing blocking check (a hierarchy cycle) fails the dbt step: nothing publishes
+    jobs = ws.entity_dir("hris", "job_history")
+    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+        ((top,),) = connection.execute(
+            "select min(employee_id) from raw.hris__job_history where coalesce(manager_id, '') = ''"
+        ).fetchall()
+        ((below,),) = connection.execute(
+            f"select min(employee_id) from raw.hris__job_history where manager_id = '{top}'"
+        ).fetchall()
+    (jobs / "zz_cycle.csv").write_text(
+        "employee_id,effective_date,job_title,manager_id,status,modified_at\n"
+        f"{top},{months[0]}-01,Chief Revenue Officer,{below},active,2099-01-01T00:00:00Z\n",
+        encoding="utf-8",
+    )
+    failed = runner.invoke(app, ["close", "--period", months[2], *root])
+    assert failed.exit_code == 1
+    cause = failed.output.strip().splitlines()[-1]  # dbt's own log precedes the one-line cause
+    assert cause.startswith("openspm: error: openspm_dbt_models: dbt build failed"), cause
+    assert "hierarchy cycle" in cause
+    assert snapshot(ws.warehouse_path) == before
+    status = runner.invoke(app, ["status", "--workspace", str(ws.root)])
+    assert status.exit_code == 0, status.output
+    assert f"{months[2]}  failing" in status.output and "hierarchy cycle" in status.output
+    assert status.output.count("  published  ") == 2
