@@ -25,7 +25,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -239,7 +238,6 @@ class Build:
     warehouse: Path
     returncode: int
     output: str
-    seconds: float
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
@@ -252,7 +250,6 @@ def dbt_build(folder: Path, name: str) -> Build:
         "OPENSPM_WAREHOUSE": str(folder / "warehouse.duckdb"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    started = time.monotonic()
     done = subprocess.run(
         [
             DBT,
@@ -272,12 +269,7 @@ def dbt_build(folder: Path, name: str) -> Build:
         text=True,
         timeout=300,
     )
-    return Build(
-        folder / "warehouse.duckdb",
-        done.returncode,
-        done.stdout + done.stderr,
-        time.monotonic() - started,
-    )
+    return Build(folder / "warehouse.duckdb", done.returncode, done.stdout + done.stderr)
 
 
 def publish(warehouse: Path, periods: list[str]) -> None:
@@ -429,7 +421,3 @@ def test_late_credit_in_a_published_month_is_restated_next_month(
     assert got[("A1", "2026-04")][-1] == Decimal("400.00")
     # N1's published draw balance (1,700) is carried, nothing to recover from 0
     assert got[("N1", "2026-04")][4] == Decimal("0.00")
-
-
-def test_builds_are_quick(builds: tuple[Build, Build]) -> None:
-    assert all(b.seconds < 60 for b in builds), [b.seconds for b in builds]
