@@ -62,7 +62,10 @@ def openspm_dbt_models(
     dbt_vars = dbt_vars_for_run(context, ws)
     context.log.info(f"dbt vars: {dbt_vars}")
     args = ["build", "--vars", json.dumps(dbt_vars)] if dbt_vars else ["build"]
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    # dbt's artifacts and log of the latest build stay with the workspace (one folder, reused:
+    # a folder per invocation under dbt_project/target would grow by megabytes a run)
+    target = ws.root / ".openspm" / "dbt"
+    invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
     if not invocation.is_successful():
         run_results = invocation.get_artifact("run_results.json")
