@@ -19,7 +19,6 @@ The good organisation (all from 2025-01-01 unless said)::
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import subprocess
@@ -31,51 +30,16 @@ from typing import Any
 
 import duckdb
 import pytest
+from raw_fixtures import create_raw_tables, load_batch
 
 from openspm.comp import load_comp_config, write_comp_tables
-from openspm.entities import ENTITIES, entity
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
 DBT_PROJECT = REPO / "dbt_project"
 DBT = str(Path(sys.executable).parent / "dbt")
-LOADED_AT = dt.datetime(2026, 7, 1, 8, 0, 0)
 MODIFIED = "2026-06-30T00:00:00Z"
-
-# ---------------------------------------------------------------------------------------------
-# Raw tables as ingestion writes them (every registry column VARCHAR, plus metadata)
-
-
-def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists raw")
-    meta = (
-        '"_file" varchar, "_row_number" bigint, "_file_hash" varchar, '
-        '"_loaded_at" timestamp, "_quarantined" boolean'
-    )
-    for ent in ENTITIES:
-        cols = ", ".join(f'"{c}" varchar' for c in ent.column_names)
-        con.execute(f"create table raw.{ent.table} ({cols}, {meta})")
-
-
-def load_batch(con: duckdb.DuckDBPyConnection, folder: str, rows: list[dict[str, str]]) -> None:
-    ent = entity(folder)
-    names = [*ent.column_names, "_file", "_row_number", "_file_hash", "_loaded_at", "_quarantined"]
-    values = [
-        [
-            *(row.get(c) for c in ent.column_names),
-            f"{folder}/batch.csv",
-            n,
-            "0" * 64,
-            LOADED_AT,
-            False,
-        ]
-        for n, row in enumerate(rows, start=1)
-    ]
-    quoted = ", ".join(f'"{n}"' for n in names)
-    marks = ", ".join("?" for _ in names)
-    con.executemany(f"insert into raw.{ent.table} ({quoted}) values ({marks})", values)
-
 
 EMPLOYEES = {
     "E0": ("Carla", "Chen"),

@@ -32,7 +32,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from test_dbt_credits import create_raw_tables, load_batch
+from raw_fixtures import create_raw_tables, load_batch
 
 from openspm.comp import load_comp_config, write_comp_tables
 

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
+from raw_fixtures import LOADED_AT, create_raw_tables, load_batch
 
 from openspm.entities import ENTITIES, Entity, entity
 
@@ -29,60 +30,9 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
 DBT_PROJECT = REPO / "dbt_project"
 DBT = str(Path(sys.executable).parent / "dbt")
-LOADED_AT = dt.datetime(2026, 3, 15, 8, 0, 0)
 
 # ---------------------------------------------------------------------------------------------
 # Raw tables as ingestion writes them
-
-
-def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Empty raw tables for every entity, plus the ingestion bookkeeping tables."""
-    con.execute("create schema if not exists raw")
-    meta = (
-        '"_file" varchar, "_row_number" bigint, "_file_hash" varchar, '
-        '"_loaded_at" timestamp, "_quarantined" boolean'
-    )
-    for ent in ENTITIES:
-        cols = ", ".join(f'"{c}" varchar' for c in ent.column_names)
-        con.execute(f"create table raw.{ent.table} ({cols}, {meta})")
-    con.execute(
-        "create table raw.ingest_batches (entity varchar, _file varchar, _file_hash varchar, "
-        "file_size bigint, file_format varchar, row_count bigint, quarantined_rows bigint, "
-        "status varchar, message varchar, _loaded_at timestamp)"
-    )
-    con.execute(
-        "create table raw.ingest_quarantine (entity varchar, _file varchar, _row_number bigint, "
-        "column_name varchar, value varchar, reason varchar, record_key varchar, "
-        "_file_hash varchar, _loaded_at timestamp)"
-    )
-
-
-def load_batch(
-    con: duckdb.DuckDBPyConnection,
-    folder: str,
-    file_name: str,
-    rows: list[dict[str, str]],
-    quarantined: frozenset[int] = frozenset(),
-) -> None:
-    """One batch of ``rows`` (absent columns NULL); the 1-based rows in ``quarantined`` flagged."""
-    ent = entity(folder)
-    for row in rows:
-        assert set(row) <= set(ent.column_names), set(row) - set(ent.column_names)
-    names = [*ent.column_names, "_file", "_row_number", "_file_hash", "_loaded_at", "_quarantined"]
-    values = [
-        [
-            *(row.get(c) for c in ent.column_names),
-            f"{folder}/{file_name}",
-            number,
-            "0" * 64,
-            LOADED_AT,
-            number in quarantined,
-        ]
-        for number, row in enumerate(rows, start=1)
-    ]
-    quoted = ", ".join(f'"{n}"' for n in names)
-    marks = ", ".join("?" for _ in names)
-    con.executemany(f"insert into raw.{ent.table} ({quoted}) values ({marks})", values)
 
 
 def deal(deal_id: str, modified_at: str, **values: str) -> dict[str, str]:
@@ -106,8 +56,8 @@ def load_good_batches(con: duckdb.DuckDBPyConnection) -> None:
     load_batch(
         con,
         "crm/deals",
-        "deals_2026_01.csv",
-        [
+        file_name="deals_2026_01.csv",
+        rows=[
             deal("D1", "2026-01-15T10:00:00Z", amount="1000.50", currency="usd"),
             deal("D2", "2026-01-15T10:00:00Z", amount="200"),
             deal("D3", "2026-01-20T00:00:00+02:00", amount="300"),
@@ -119,8 +69,8 @@ def load_good_batches(con: duckdb.DuckDBPyConnection) -> None:
     load_batch(
         con,
         "crm/deals",
-        "deals_2026_02.csv",
-        [
+        file_name="deals_2026_02.csv",
+        rows=[
             deal("D1", "2026-02-01T09:00:00Z", amount="1500"),  # edit: later version wins
             deal("D2", "2026-01-15T10:00:00Z", amount="250"),  # tie: the later file wins
             deal("D3", "2026-01-19T21:00:00Z", amount="333"),  # older than 22:00Z: loses
@@ -134,8 +84,8 @@ def load_good_batches(con: duckdb.DuckDBPyConnection) -> None:
     load_batch(
         con,
         "crm/deals",
-        "deals_2026_03.csv",
-        [
+        file_name="deals_2026_03.csv",
+        rows=[
             deal("D5", "2026-03-01T00:00:00Z", is_deleted="false"),  # ... and re-created
             deal("D1", "2026-01-31T00:00:00Z", amount="9"),  # older version in a later file
             deal(
@@ -155,8 +105,8 @@ def load_good_batches(con: duckdb.DuckDBPyConnection) -> None:
     load_batch(
         con,
         "crm/deal_splits",
-        "splits_1.csv",
-        [
+        file_name="splits_1.csv",
+        rows=[
             {"split_id": "S1", "deal_id": "D1", "owner_id": "U1", "split_type": "revenue",
              "split_percent": "60", "modified_at": "2026-01-15T10:00:00Z"},
             {"split_id": "S2", "deal_id": "D1", "owner_id": "U2", "split_type": "Revenue",
@@ -166,8 +116,8 @@ def load_good_batches(con: duckdb.DuckDBPyConnection) -> None:
     load_batch(
         con,
         "crm/deal_splits",
-        "splits_2.csv",
-        [
+        file_name="splits_2.csv",
+        rows=[
             {"split_id": "S2", "deal_id": "D1", "owner_id": "U2", "split_type": "revenue",
              "split_percent": "40", "modified_at": "2026-02-01T00:00:00Z", "is_deleted": "TRUE"},
             {"split_id": "S3", "deal_id": "D1", "owner_id": "U3", "split_type": "OVERLAY",
@@ -177,8 +127,8 @@ def load_good_batches(con: duckdb.DuckDBPyConnection) -> None:
     load_batch(
         con,
         "crm/accounts",
-        "accounts_1.csv",
-        [
+        file_name="accounts_1.csv",
+        rows=[
             {"account_id": "A1", "name": "Acme", "country": "US", "industry": "Tools",
              "modified_at": "2026-01-01T00:00:00Z"},
             {"account_id": "A2", "name": "Globex", "country": "DE", "industry": "",
@@ -188,15 +138,15 @@ def load_good_batches(con: duckdb.DuckDBPyConnection) -> None:
     load_batch(
         con,
         "crm/accounts",
-        "accounts_2.parquet",
-        [{"account_id": "A1", "name": "Acme Inc.", "country": "US", "industry": "Tools",
+        file_name="accounts_2.parquet",
+        rows=[{"account_id": "A1", "name": "Acme Inc.", "country": "US", "industry": "Tools",
           "segment": "Enterprise", "modified_at": "2026-02-01T00:00:00+00"}],
     )  # fmt: skip
     load_batch(
         con,
         "crm/users",
-        "users_1.csv",
-        [
+        file_name="users_1.csv",
+        rows=[
             {"user_id": "U1", "employee_id": "E1", "email": "ann@example.com",
              "modified_at": "2026-01-01T00:00:00Z"},
             {"user_id": "U2", "employee_id": "E2", "email": "bob@example.com",
@@ -208,15 +158,15 @@ def load_good_batches(con: duckdb.DuckDBPyConnection) -> None:
     load_batch(
         con,
         "crm/users",
-        "users_2.csv",
-        [{"user_id": "U2", "employee_id": "E2", "email": "bob@example.com",
+        file_name="users_2.csv",
+        rows=[{"user_id": "U2", "employee_id": "E2", "email": "bob@example.com",
           "modified_at": "2026-02-01T00:00:00Z", "is_deleted": " True "}],
     )  # fmt: skip
     load_batch(
         con,
         "erp/invoices",
-        "invoices_1.csv",
-        [
+        file_name="invoices_1.csv",
+        rows=[
             {"invoice_id": "I1", "deal_id": "D1", "invoice_date": "2026-01-31",
              "amount": "1500.00", "currency": "usd", "status": "open",
              "modified_at": "2026-01-31T00:00:00Z"},
@@ -228,8 +178,8 @@ def load_good_batches(con: duckdb.DuckDBPyConnection) -> None:
     load_batch(
         con,
         "erp/payments",
-        "payments_1.csv",
-        [
+        file_name="payments_1.csv",
+        rows=[
             {"payment_id": "P1", "invoice_id": "I1", "payment_date": "2026-02-10",
              "amount": "1500", "currency": "USD", "modified_at": "2026-02-10T00:00:00Z"},
             {"payment_id": "P2", "invoice_id": "I1", "payment_date": "2026-02-11",
@@ -239,8 +189,8 @@ def load_good_batches(con: duckdb.DuckDBPyConnection) -> None:
     load_batch(
         con,
         "erp/fx_rates",
-        "fx_2026_01.csv",
-        [
+        file_name="fx_2026_01.csv",
+        rows=[
             {"rate_date": "2026-01-31", "from_currency": "EUR", "to_currency": "USD",
              "rate": "1.1"},
             {"rate_date": "2026-01-31", "from_currency": "GBP", "to_currency": "USD",
@@ -250,8 +200,8 @@ def load_good_batches(con: duckdb.DuckDBPyConnection) -> None:
     load_batch(
         con,
         "erp/fx_rates",
-        "fx_2026_02.csv",
-        [
+        file_name="fx_2026_02.csv",
+        rows=[
             {"rate_date": "2026-01-31", "from_currency": "eur", "to_currency": "usd",
              "rate": "1.15"},
             {"rate_date": "2026-01-31", "from_currency": "EUR", "to_currency": "USD",
@@ -261,8 +211,8 @@ def load_good_batches(con: duckdb.DuckDBPyConnection) -> None:
     load_batch(
         con,
         "hris/employees",
-        "employees_1.csv",
-        [
+        file_name="employees_1.csv",
+        rows=[
             {"employee_id": "E1", "first_name": "Ann", "last_name": "Lee",
              "email": "ann@example.com", "hire_date": "2024-05-01", "termination_date": "",
              "modified_at": "2026-01-01T00:00:00Z"},
@@ -274,16 +224,16 @@ def load_good_batches(con: duckdb.DuckDBPyConnection) -> None:
     load_batch(
         con,
         "hris/employees",
-        "employees_2.csv",
-        [{"employee_id": "E2", "first_name": "Bob", "last_name": "Ray",
+        file_name="employees_2.csv",
+        rows=[{"employee_id": "E2", "first_name": "Bob", "last_name": "Ray",
           "email": "bob@example.com", "hire_date": "2025-01-01",
           "termination_date": "2026-02-28", "modified_at": "2026-02-28T18:00:00-05:00"}],
     )  # fmt: skip
     load_batch(
         con,
         "hris/job_history",
-        "jobs_1.csv",
-        [
+        file_name="jobs_1.csv",
+        rows=[
             {"employee_id": "E1", "effective_date": "2024-05-01", "job_title": "AE",
              "status": "active", "modified_at": "2026-01-01T00:00:00Z"},
             {"employee_id": "E2", "effective_date": "2025-01-01", "job_title": "SDR",
@@ -293,8 +243,8 @@ def load_good_batches(con: duckdb.DuckDBPyConnection) -> None:
     load_batch(
         con,
         "hris/job_history",
-        "jobs_2.csv",
-        [
+        file_name="jobs_2.csv",
+        rows=[
             {"employee_id": "E1", "effective_date": "2024-05-01", "job_title": "Senior AE",
              "department": "Sales", "country": "US", "status": "Active",
              "modified_at": "2026-02-01T00:00:00Z"},
@@ -373,8 +323,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, Build]:
         load_batch(
             con,
             "hris/job_history",
-            "jobs_1.csv",
-            [{"employee_id": "E1", "effective_date": "2024-05-01", "job_title": "AE",
+            file_name="jobs_1.csv",
+            rows=[{"employee_id": "E1", "effective_date": "2024-05-01", "job_title": "AE",
               "status": "Retired", "modified_at": "2026-01-01T00:00:00Z"}],
         )  # fmt: skip
     runs = [
