@@ -143,86 +143,47 @@ def _period_or_fail(text: str, what: str) -> str:
         raise fail(str(exc)) from None
 
 
-def _first_period(ws: Workspace) -> str:
-    """first_period from openspm.yaml, the warehouse's comp tables, or comp/ (read only)."""
-    from openspm.periods import PeriodError, first_period
-
-    try:
-        with _read_warehouse(ws) as connection:
-            return first_period(ws, connection)
-    except PeriodError as exc:
-        raise fail(str(exc)) from None
-
-
-def _read_warehouse(ws: Workspace):  # -> context manager of a connection or None
-    """A read-only connection to the warehouse, or None while it does not exist yet."""
-    from contextlib import closing, nullcontext
-
-    import duckdb
-
-    if not ws.warehouse_path.exists():
-        return nullcontext(None)
-    try:
-        return closing(duckdb.connect(str(ws.warehouse_path), read_only=True))
-    except duckdb.Error as exc:
-        raise fail(f"cannot open the warehouse {ws.warehouse_path}: {exc}") from None
-
-
-def _record(
-    ws: Workspace, periods: list[str], kind: str, run_id: str | None, ok: bool, message: str | None
-) -> None:
-    """Note the attempt in finance.close_attempts (best effort: status reads it)."""
-    import duckdb
-
-    from openspm.status import record_attempt
-
-    if not periods or run_id is None or not ws.warehouse_path.exists():
-        return
-    try:
-        with duckdb.connect(str(ws.warehouse_path)) as connection:
-            record_attempt(connection, periods, kind, run_id, ok, message)
-    except duckdb.Error as exc:
-        typer.secho(f"openspm: warning: attempt not recorded: {exc}", err=True, fg="yellow")
-
-
-def _open_months(ws: Workspace, first: str, last: str) -> list[str]:
-    from openspm.periods import period_range
-    from openspm.publish import closed_periods
-
-    with _read_warehouse(ws) as connection:
-        closed = closed_periods(connection) if connection is not None else {}
-    return [p for p in period_range(first, last) if p not in closed]
+def _warn(message: str) -> None:
+    typer.secho(f"openspm: warning: {message}", err=True, fg="yellow")
 
 
 def _drafts(
     ws: Workspace,
     quiet: bool,
     *,
-    kind_months: list[str],
-    partition_key: str | None = None,
+    months: list[str],
+    partition: str | None = None,
     partition_range: tuple[str, str] | None = None,
     label: str,
 ) -> None:
-    """Run pipeline_job (one partition or a range as one run), record and report the outcome."""
-    from openspm.runner import PipelineError, run_job
+    """Compute drafts (one partition or a range as one run) and report the outcome."""
+    from openspm.close import CloseError, compute_drafts
 
     typer.echo(f"{label}: ingest, comp tables, dbt build with every check ...")
     try:
-        summary = run_job(
-            "pipeline_job",
+        summary = compute_drafts(
             ws,
+            months=months,
             quiet=quiet,
-            partition_key=partition_key,
+            partition=partition,
             partition_range=partition_range,
+            warn=_warn,
         )
-    except PipelineError as exc:
-        _record(ws, kind_months, "run", exc.run_id, False, str(exc))
+    except CloseError as exc:
         raise fail(str(exc)) from None
-    _record(ws, kind_months, "run", summary.run_id, True, label)
     typer.echo(
         f"{label}: {summary.steps} steps succeeded in {summary.seconds:.1f} s "
         f"(run {summary.run_id[:8]}); warehouse: {ws.warehouse_path}"
     )
+
+
+def _first_period(ws: Workspace) -> str:
+    from openspm.close import CloseError, first_period
+
+    try:
+        return first_period(ws)
+    except CloseError as exc:
+        raise fail(str(exc)) from None
 
 
 @app.command()
@@ -236,6 +197,7 @@ def run(
     if through is None:
         _run("pipeline_job", ws, quiet)
         return
+    from openspm.close import open_months
     from openspm.periods import partition_key
 
     month = _period_or_fail(through, "--through")
@@ -243,8 +205,8 @@ def run(
     _drafts(
         ws,
         quiet,
-        kind_months=_open_months(ws, first, month),
-        partition_key=partition_key(month),
+        months=open_months(ws, first, month),
+        partition=partition_key(month),
         label=f"drafts {first} to {month}",
     )
 
@@ -261,6 +223,7 @@ def backfill(
     quiet: QuietOption = False,
 ) -> None:
     """Recompute a range of months as drafts, in one run (closed months stay as published)."""
+    from openspm.close import open_months
     from openspm.periods import PeriodError, checked_range, partition_key
 
     ws = open_workspace(workspace)
@@ -271,14 +234,14 @@ def backfill(
     first = _first_period(ws)
     if months[-1] < first:
         raise fail(f"--to {months[-1]} is before first_period {first}; nothing to recompute")
-    open_months = _open_months(ws, max(first, months[0]), months[-1])
-    closed = [m for m in months if m >= first and m not in open_months]
+    still_open = open_months(ws, max(first, months[0]), months[-1])
+    closed = [m for m in months if m >= first and m not in still_open]
     if closed:
         typer.echo(f"closed months keep their published figures: {', '.join(closed)}")
     _drafts(
         ws,
         quiet,
-        kind_months=open_months,
+        months=still_open,
         partition_range=(partition_key(months[0]), partition_key(months[-1])),
         label=f"backfill {months[0]} to {months[-1]}",
     )
@@ -293,47 +256,26 @@ def close(
     quiet: QuietOption = False,
 ) -> None:
     """Compute, check and publish one month into finance.* (once; months close in order)."""
-    from openspm.periods import partition_key
-    from openspm.publish import refusal
-    from openspm.runner import PipelineError, run_job
+    from openspm.close import CloseError, close_month
 
     ws = open_workspace(workspace)
     month = _period_or_fail(period, "--period")
-    first = _first_period(ws)
-    with _read_warehouse(ws) as connection:
-        why = refusal(connection, month, first) if connection is not None else None
-    if why is None and month < first:
-        why = f"{month} is before first_period {first}; there is nothing to close"
-    if why is None and connection is None and month > first:
-        why = f"cannot close {month}: earlier month(s) since first_period {first} are not closed"
-    if why:
-        if "already closed" not in why:
-            _record(ws, [month], "close", "refused-before-run", False, why)
-        raise fail(why)
-    typer.echo(f"closing {month}: ingest, comp tables, dbt build through {month}, checks, publish")
     try:
-        summary = run_job("close_job", ws, quiet=quiet, partition_key=partition_key(month))
-    except PipelineError as exc:
-        _record(ws, [month], "close", exc.run_id, False, str(exc))
+        result = close_month(ws, month, quiet=quiet, progress=typer.echo, warn=_warn)
+    except CloseError as exc:
         raise fail(str(exc)) from None
-    with _read_warehouse(ws) as connection:
-        row = connection.execute(
-            "select payouts, lines, net_total from finance.closes where period = ?", [month]
-        ).fetchone()
-    typer.echo(
-        f"{month} closed: {row[0]} payouts, {row[1]} lines, net total {row[2]} "
-        f"(run {summary.run_id}, {summary.seconds:.1f} s)"
-    )
+    typer.echo(str(result))
 
 
 @app.command()
 def status(workspace: WorkspaceOption = None) -> None:
     """List the months from first_period: published (run, time, totals), open, or failing."""
+    from openspm.close import read_warehouse
     from openspm.status import month_statuses
 
     ws = open_workspace(workspace)
     first = _first_period(ws)
-    with _read_warehouse(ws) as connection:
+    with read_warehouse(ws) as connection:
         if connection is None:
             raise fail(f"no warehouse at {ws.warehouse_path} yet; run `openspm run` first")
         months = month_statuses(connection, first)

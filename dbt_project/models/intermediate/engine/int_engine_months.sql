@@ -1,7 +1,10 @@
 {{ config(pre_hook="{{ engine_ensure_finance_tables() }}") }}
 {#
-    The months the engine settles: every month from var first_period to var through_period
-    (docs/engine-interface.md). Defaults when a var is absent: first_period = the month of the
+    The months the engine settles: every month from first_period to through_period
+    (docs/engine-interface.md). Each is a dbt var, else the environment variable
+    OPENSPM_FIRST_PERIOD / OPENSPM_THROUGH_PERIOD (the orchestrator sets these: a changed
+    env var re-parses only this file, a changed --vars re-parses the whole project). Defaults
+    when neither is set: first_period = the month of the
     earliest plan assignment; through_period = the month of the latest credit date (else
     first_period). A month listed in finance.closes is published: its drafts are not produced,
     its published numbers are read instead.
@@ -27,16 +30,19 @@ closes as (
 
 ),
 
+{%- set first_period = var('first_period', env_var('OPENSPM_FIRST_PERIOD', '')) -%}
+{%- set through_period = var('through_period', env_var('OPENSPM_THROUGH_PERIOD', '')) %}
+
 bounds as (
 
     select
-        {% if var('first_period', none) -%}
-            cast('{{ var("first_period") }}-01' as date)
+        {% if first_period -%}
+            cast('{{ first_period }}-01' as date)
         {%- else -%}
             (select date_trunc('month', min(effective_from)) from assignments)
         {%- endif %} as first_month,
-        {% if var('through_period', none) -%}
-            cast('{{ var("through_period") }}-01' as date)
+        {% if through_period -%}
+            cast('{{ through_period }}-01' as date)
         {%- else -%}
             (select date_trunc('month', max(credit_date)) from credits)
         {%- endif %} as through_month

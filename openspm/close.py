@@ -1,0 +1,170 @@
+"""The monthly close and draft runs, as the CLI drives them (docs/close.md).
+
+Every function here runs the Dagster jobs of ``pipelines.definitions`` through
+``openspm.runner`` (one code path with the UI), records the attempt for ``openspm status``,
+and turns any failure into a ``CloseError`` whose message is one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+
+import duckdb
+
+from openspm.periods import PeriodError, partition_key, period_range
+from openspm.periods import first_period as configured_first_period
+from openspm.workspace import Workspace
+
+Progress = Callable[[str], None]
+
+
+class CloseError(RuntimeError):
+    """A close or draft run was refused or failed; the message is the cause, in one line."""
+
+
+@dataclass(frozen=True)
+class CloseResult:
+    period: str
+    run_id: str
+    seconds: float
+    payouts: int
+    lines: int
+    net_total: Decimal
+
+    def __str__(self) -> str:
+        return (
+            f"{self.period} closed: {self.payouts} payouts, {self.lines} lines, net total "
+            f"{self.net_total} (run {self.run_id}, {self.seconds:.1f} s)"
+        )
+
+
+@contextmanager
+def read_warehouse(ws: Workspace) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A read-only connection to the warehouse, or None while it does not exist yet."""
+    if not ws.warehouse_path.exists():
+        yield None
+        return
+    try:
+        connection = duckdb.connect(str(ws.warehouse_path), read_only=True)
+    except duckdb.Error as exc:
+        raise CloseError(f"cannot open the warehouse {ws.warehouse_path}: {exc}") from None
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def first_period(ws: Workspace) -> str:
+    """first_period from openspm.yaml, the warehouse's comp tables, or comp/ (read only)."""
+    try:
+        with read_warehouse(ws) as connection:
+            return configured_first_period(ws, connection)
+    except PeriodError as exc:
+        raise CloseError(str(exc)) from None
+
+
+def open_months(ws: Workspace, first: str, last: str) -> list[str]:
+    """The months from ``first`` to ``last`` that are not published."""
+    from openspm.publish import closed_periods
+
+    with read_warehouse(ws) as connection:
+        closed = closed_periods(connection) if connection is not None else {}
+    return [p for p in period_range(first, last) if p not in closed]
+
+
+def record(
+    ws: Workspace,
+    periods: list[str],
+    kind: str,
+    run_id: str | None,
+    ok: bool,
+    message: str | None,
+    warn: Progress | None = None,
+) -> None:
+    """Note the attempt in finance.close_attempts (best effort: ``openspm status`` reads it)."""
+    from openspm.status import record_attempt
+
+    if not periods or run_id is None or not ws.warehouse_path.exists():
+        return
+    try:
+        with duckdb.connect(str(ws.warehouse_path)) as connection:
+            record_attempt(connection, periods, kind, run_id, ok, message)
+    except duckdb.Error as exc:
+        if warn is not None:
+            warn(f"attempt not recorded: {exc}")
+
+
+def compute_drafts(
+    ws: Workspace,
+    *,
+    months: list[str],
+    quiet: bool = False,
+    partition: str | None = None,
+    partition_range: tuple[str, str] | None = None,
+    warn: Progress | None = None,
+):  # -> openspm.runner.RunSummary
+    """Run pipeline_job (one partition, or a range as one run) and record it for ``months``."""
+    from openspm.runner import PipelineError, run_job
+
+    try:
+        summary = run_job(
+            "pipeline_job",
+            ws,
+            quiet=quiet,
+            partition_key=partition,
+            partition_range=partition_range,
+        )
+    except PipelineError as exc:
+        record(ws, months, "run", exc.run_id, False, str(exc), warn)
+        raise CloseError(str(exc)) from None
+    record(ws, months, "run", summary.run_id, True, "drafts computed", warn)
+    return summary
+
+
+def close_refusal(ws: Workspace, month: str, first: str) -> str | None:
+    """Why ``month`` cannot be closed now, read before any work starts (None: it can)."""
+    from openspm.publish import refusal
+
+    with read_warehouse(ws) as connection:
+        if connection is not None:
+            return refusal(connection, month, first)
+    if month < first:
+        return f"{month} is before first_period {first}; there is nothing to close"
+    if month > first:
+        return f"cannot close {month}: earlier month(s) since first_period {first} are not closed"
+    return None
+
+
+def close_month(
+    ws: Workspace,
+    month: str,
+    *,
+    quiet: bool = False,
+    progress: Progress | None = None,
+    warn: Progress | None = None,
+) -> CloseResult:
+    """Compute, check and publish ``month`` with close_job; CloseError when refused or failed."""
+    from openspm.runner import PipelineError, run_job
+
+    first = first_period(ws)
+    why = close_refusal(ws, month, first)
+    if why:
+        if "already closed" not in why:
+            record(ws, [month], "close", "refused-before-run", False, why, warn)
+        raise CloseError(why)
+    if progress is not None:
+        progress(f"closing {month}: ingest, comp tables, dbt build, checks, publish")
+    try:
+        summary = run_job("close_job", ws, quiet=quiet, partition_key=partition_key(month))
+    except PipelineError as exc:
+        record(ws, [month], "close", exc.run_id, False, str(exc), warn)
+        raise CloseError(str(exc)) from None
+    with read_warehouse(ws) as connection:
+        assert connection is not None  # the run just wrote it
+        payouts, lines, net_total = connection.execute(
+            "select payouts, lines, net_total from finance.closes where period = ?", [month]
+        ).fetchone()  # type: ignore[misc]
+    return CloseResult(month, summary.run_id, summary.seconds, payouts, lines, net_total)
