@@ -17,6 +17,7 @@ from dagster_dbt import (
 
 from openspm.periods import PeriodError, first_period, partitions_start, period_of_partition_key
 from openspm.publish import ensure_finance_tables
+from openspm.quality import load_artifacts, outcomes_from_run_results, record_outcomes
 from pipelines.dbt_project import WAREHOUSE_ENV, dbt_project, ensure_manifest
 from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 
@@ -64,14 +65,27 @@ def openspm_dbt_models(
     args = ["build", "--exclude", "resource_type:unit_test"]
     # dbt's artifacts and log of the latest build stay with the workspace (one folder, reused:
     # a folder per invocation under dbt_project/target would grow by megabytes a run)
-    target = ws.root / ".openspm" / "dbt"
+    target = ws.state_dir / "dbt"
+    (target / "run_results.json").unlink(missing_ok=True)  # never read a stale one
     # The environment, not --vars: changed vars make dbt parse the whole project again (~2 s)
     with environment({WAREHOUSE_ENV: str(warehouse), **periods}):  # dbt starts in cli()
         invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
+    record_dbt_outcomes(context.run_id, periods[THROUGH_PERIOD_ENV] or None, target, warehouse)
     if not invocation.is_successful():
         run_results = invocation.get_artifact("run_results.json")
         raise DbtBuildError(describe_failures(run_results, warehouse))
+
+
+def record_dbt_outcomes(run_id: str, period: str | None, target: Path, warehouse: Path) -> None:
+    """dbt's tests and models as check outcomes of this run in quality.* (the close report)."""
+    try:
+        run_results, manifest = load_artifacts(target)
+    except (OSError, ValueError):
+        return  # dbt stopped before writing results; the step's failure says why
+    with duckdb.connect(str(warehouse)) as connection:
+        outcomes = outcomes_from_run_results(run_results, connection, manifest)
+        record_outcomes(connection, run_id, period, outcomes)
 
 
 @contextmanager

@@ -1,8 +1,9 @@
 """The gated publication of a month: a separate asset downstream of every dbt model.
 
 dbt writes a model before its tests run, so the drafts in ``marts`` are never what finance
-reads. This asset runs only when the dbt step (models, error-severity tests, unit tests)
-succeeded, then copies the month's drafts into ``finance.*`` in one transaction.
+reads. This asset runs only when the dbt step (models, error-severity tests) succeeded and no
+blocking data-quality check failed (Dagster skips it otherwise); it reads the run's recorded
+check outcomes again before it copies the month's drafts into ``finance.*`` in one transaction.
 """
 
 import dagster as dg
@@ -11,6 +12,7 @@ import duckdb
 from assets.dbt_models import MONTHLY_PARTITIONS, openspm_dbt_models
 from openspm.periods import first_period, period_of_partition_key
 from openspm.publish import CloseRefused, publish_period
+from openspm.quality import blocking_failures, load_outcomes
 from openspm.status import record_attempt
 from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 
@@ -45,6 +47,7 @@ def published_month(
     try:
         first = first_period(ws, connection)
         try:
+            refuse_unless_checked(connection, context.run_id)
             report = publish_period(connection, period, context.run_id, first_period=first)
         except CloseRefused as exc:
             record_attempt(connection, period, "close", context.run_id, False, str(exc))
@@ -64,3 +67,13 @@ def published_month(
             "published_at": report.published_at.isoformat(),
         }
     )
+
+
+def refuse_unless_checked(connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """CloseRefused unless this run recorded its checks and none of the blocking ones failed."""
+    outcomes = load_outcomes(connection, run_id)
+    if not outcomes:
+        raise CloseRefused("the data-quality checks did not run in this run; nothing published")
+    failing = blocking_failures(outcomes)
+    if failing:
+        raise CloseRefused(f"a blocking check failed: {failing[0].first_line()}")

@@ -47,12 +47,13 @@ def open_workspace(path: Path | None) -> Workspace:
 
 
 def _run(job_name: str, workspace: Workspace, quiet: bool) -> None:
+    from openspm.close import explain
     from openspm.runner import PipelineError, run_job
 
     try:
         summary = run_job(job_name, workspace, quiet=quiet)
     except PipelineError as exc:
-        raise fail(str(exc)) from None
+        raise fail(explain(workspace, exc)) from None
     typer.echo(
         f"{job_name}: {summary.steps} steps succeeded in {summary.seconds:.1f} s "
         f"(run {summary.run_id[:8]}); warehouse: {workspace.warehouse_path}"
@@ -102,9 +103,22 @@ def demo(
 
 
 @app.command()
-def validate(workspace: WorkspaceOption = None) -> None:
-    """Check settings, every landing batch and the compensation configuration; change nothing."""
-    from openspm.validate import validate_workspace
+def validate(
+    workspace: WorkspaceOption = None,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick", help="Only read the files (settings, landing, comp); run no models."
+        ),
+    ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Also write the report (Markdown and HTML) into this folder."),
+    ] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Run every check of a close on a scratch copy of the warehouse; change nothing."""
+    from openspm.validate import check_workspace, validate_workspace
 
     ws = open_workspace(workspace)
     problems = validate_workspace(ws).problems
@@ -112,9 +126,27 @@ def validate(workspace: WorkspaceOption = None) -> None:
         typer.echo(f"  {problem}")
     if len(problems) > MAX_LISTED:
         typer.echo(f"  ... and {len(problems) - MAX_LISTED} more")
-    if problems:
-        raise fail(f"{len(problems)} problem(s) in {ws.root}; first: {problems[0]}")
-    typer.echo(f"{ws.root}: settings, landing data and compensation configuration are valid")
+    if quick:
+        if problems:
+            raise fail(f"{len(problems)} problem(s) in {ws.root}; first: {problems[0]}")
+        typer.echo(f"{ws.root}: settings, landing data and compensation configuration are valid")
+        return
+    typer.echo(f"{ws.root}: running every check on a scratch copy of the warehouse ...")
+    checked = check_workspace(ws, report_dir=report, quiet=quiet)
+    for outcome in checked.outcomes:
+        if not outcome.passed:
+            kind = "blocking" if outcome.blocks else "warning"
+            typer.echo(f"  {kind}: {outcome.first_line()}")
+    if checked.report is not None:
+        typer.echo(f"report: {checked.report}")
+    if checked.blocking:
+        raise fail(
+            f"{len(checked.blocking)} blocking check(s) fail for {checked.period}; "
+            f"first: {checked.blocking[0].first_line()}"
+        )
+    if checked.failure or problems:
+        raise fail(checked.failure or f"{len(problems)} problem(s); first: {problems[0]}")
+    typer.echo(f"{ws.root}: every blocking check passes for {checked.period}; it can be closed")
 
 
 @app.command()

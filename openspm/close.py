@@ -11,11 +11,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 
 from openspm.periods import PeriodError, partition_key, period_range
 from openspm.periods import first_period as configured_first_period
+from openspm.quality.report import NOT_PUBLISHED, PUBLISHED
 from openspm.workspace import Workspace
 
 Progress = Callable[[str], None]
@@ -33,12 +35,14 @@ class CloseResult:
     payouts: int
     lines: int
     net_total: Decimal
+    report: Path | None = None
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{self.period} closed: {self.payouts} payouts, {self.lines} lines, net total "
             f"{self.net_total} (run {self.run_id}, {self.seconds:.1f} s)"
         )
+        return text + (f"; close report: {self.report}" if self.report else "")
 
 
 @contextmanager
@@ -97,6 +101,24 @@ def record(
             warn(f"attempt not recorded: {exc}")
 
 
+def explain(ws: Workspace, error) -> str:  # error: openspm.runner.PipelineError
+    """A failed run's cause: its first failing blocking check when one was recorded."""
+    from openspm.quality import blocking_failures, load_outcomes
+
+    if error.run_id is None or not ws.warehouse_path.exists():
+        return str(error)
+    try:
+        with read_warehouse(ws) as connection:
+            outcomes = load_outcomes(connection, error.run_id) if connection is not None else []
+    except (duckdb.Error, CloseError):
+        return str(error)
+    failing = [o for o in blocking_failures(outcomes) if o.failed]
+    if not failing:
+        return str(error)
+    more = f" (+{len(failing) - 1} more failing check(s))" if len(failing) > 1 else ""
+    return f"a blocking check failed: {failing[0].first_line()}{more}"
+
+
 def compute_drafts(
     ws: Workspace,
     *,
@@ -118,8 +140,9 @@ def compute_drafts(
             partition_range=partition_range,
         )
     except PipelineError as exc:
-        record(ws, months, "run", exc.run_id, False, str(exc), warn)
-        raise CloseError(str(exc)) from None
+        cause = explain(ws, exc)
+        record(ws, months, "run", exc.run_id, False, cause, warn)
+        raise CloseError(cause) from None
     record(ws, months, "run", summary.run_id, True, "drafts computed", warn)
     return summary
 
@@ -160,11 +183,44 @@ def close_month(
     try:
         summary = run_job("close_job", ws, quiet=quiet, partition_key=partition_key(month))
     except PipelineError as exc:
-        record(ws, [month], "close", exc.run_id, False, str(exc), warn)
-        raise CloseError(str(exc)) from None
+        cause = str(exc)
+        report = _report(ws, month, exc.run_id, NOT_PUBLISHED, warn)
+        if report is not None and report.first_blocking is not None:
+            cause = f"{month} not published: {report.first_blocking.first_line()}"
+        if report is not None:
+            cause += f" (close report: {report.markdown})"
+        record(ws, [month], "close", exc.run_id, False, cause, warn)
+        raise CloseError(cause) from None
     with read_warehouse(ws) as connection:
         assert connection is not None  # the run just wrote it
         payouts, lines, net_total = connection.execute(
             "select payouts, lines, net_total from finance.closes where period = ?", [month]
         ).fetchone()  # type: ignore[misc]
-    return CloseResult(month, summary.run_id, summary.seconds, payouts, lines, net_total)
+    report = _report(ws, month, summary.run_id, PUBLISHED, warn)
+    return CloseResult(
+        month,
+        summary.run_id,
+        summary.seconds,
+        payouts,
+        lines,
+        net_total,
+        report.markdown if report is not None else None,
+    )
+
+
+def _report(
+    ws: Workspace,
+    month: str,
+    run_id: str | None,
+    status: str,
+    warn: Progress | None,
+):  # -> openspm.close_report.ReportFiles | None
+    """Write the month's close report; a failure to write it is a warning, never the cause."""
+    from openspm.close_report import write_close_report
+
+    try:
+        return write_close_report(ws, month, run_id, status, None)
+    except Exception as exc:
+        if warn is not None:
+            warn(f"close report not written: {type(exc).__name__}: {exc}")
+        return None

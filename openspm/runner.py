@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import time
 from collections.abc import Mapping
@@ -84,12 +86,17 @@ def run_job(
     if partition_range is not None:
         run_tags[ASSET_PARTITION_RANGE_START_TAG] = partition_range[0]
         run_tags[ASSET_PARTITION_RANGE_END_TAG] = partition_range[1]
+    workspace_config = {"path": str(workspace.root)}
+    if workspace.warehouse_override is not None:
+        workspace_config["warehouse"] = str(workspace.warehouse_override)
     run_config = {
-        "resources": {"workspace": {"config": {"path": str(workspace.root)}}},
+        "resources": {"workspace": {"config": workspace_config}},
         "loggers": {"console": {"config": {"log_level": "CRITICAL" if quiet else "INFO"}}},
     }
     started = time.perf_counter()
-    with _instance() as instance:
+    # dagster-dbt echoes dbt's log lines straight to stdout: --quiet drops them
+    echo = contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext()
+    with _instance() as instance, echo:
         result = job.execute_in_process(
             run_config=run_config,
             instance=instance,

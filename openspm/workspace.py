@@ -20,9 +20,14 @@ def resolve_workspace_dir(explicit: str | os.PathLike[str] | None = None) -> Pat
 
 @dataclass(frozen=True)
 class Workspace:
-    """Paths of a workspace folder and its parsed settings."""
+    """Paths of a workspace folder and its parsed settings.
+
+    ``warehouse_override`` points the work at another warehouse file (``openspm validate``
+    runs every check on a scratch copy, so the workspace's own warehouse is not changed).
+    """
 
     root: Path
+    warehouse_override: Path | None = None
 
     @classmethod
     def open(cls, explicit: str | os.PathLike[str] | None = None) -> Workspace:
@@ -58,5 +63,12 @@ class Workspace:
 
     @property
     def warehouse_path(self) -> Path:
+        if self.warehouse_override is not None:
+            return self.warehouse_override
         path = Path(self.settings.warehouse).expanduser()
         return path if path.is_absolute() else (self.root / path)
+
+    @property
+    def state_dir(self) -> Path:
+        """Working files of runs on the warehouse (dbt's artifacts), kept beside it."""
+        return self.warehouse_path.parent / ".openspm"

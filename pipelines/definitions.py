@@ -8,6 +8,7 @@ from assets.comp_config import comp_config_tables
 from assets.dbt_models import openspm_dbt_models
 from assets.ingestion import ingestion_assets
 from assets.publish import published_month
+from assets.quality_checks import data_quality_checks
 from pipelines.dbt_project import dbt_cli_resource
 from pipelines.jobs import close_job, ingest_job, pipeline_job
 from pipelines.resources import WorkspaceResource
@@ -15,6 +16,7 @@ from pipelines.schedules import schedules, sensors
 
 defs = dg.Definitions(
     assets=[*ingestion_assets, comp_config_tables, openspm_dbt_models, published_month],
+    asset_checks=[data_quality_checks],
     jobs=[ingest_job, pipeline_job, close_job],
     schedules=schedules,
     sensors=sensors,

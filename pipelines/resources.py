@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 
 from openspm.workspace import Workspace
@@ -10,9 +12,16 @@ DUCKDB_WRITER_POOL = "duckdb_writer"  # DuckDB admits one writing process: steps
 
 
 class WorkspaceResource(dg.ConfigurableResource):
-    """The workspace a run works on: ``path``, else $OPENSPM_WORKSPACE, else the current dir."""
+    """The workspace a run works on: ``path``, else $OPENSPM_WORKSPACE, else the current dir.
+
+    ``warehouse`` (optional) replaces the workspace's warehouse file for this run.
+    """
 
     path: str = ""
+    warehouse: str = ""
 
     def open(self) -> Workspace:
-        return Workspace.open(self.path or None)
+        ws = Workspace.open(self.path or None)
+        if self.warehouse:
+            return Workspace(ws.root, warehouse_override=Path(self.warehouse).resolve())
+        return ws

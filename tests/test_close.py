@@ -459,11 +459,30 @@ def test_publish_asset_publishes_one_partition_and_refuses_a_second_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from assets.publish import published_month
+    from openspm.quality import CheckOutcome, Severity, Status
     from pipelines.resources import WorkspaceResource
 
     ws = make_close_workspace(tmp_path / "ws")
     resources = {"workspace": WorkspaceResource(path=str(ws.root))}
     instance = dg.DagsterInstance.ephemeral()
+    # alone, without the data-quality checks in its run, the asset publishes nothing
+    unchecked = dg.materialize(
+        [published_month],
+        partition_key="2026-01-01",
+        resources=resources,
+        instance=instance,
+        raise_on_error=False,
+    )
+    assert not unchecked.success
+    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+        assert connection.execute("select count(*) from finance.closes").fetchone() == (0,)
+        (message,) = connection.execute(
+            "select message from finance.close_attempts where run_id = ?", [unchecked.run_id]
+        ).fetchone()
+    assert "checks did not run" in message
+    # with the run's checks recorded as passed (here: stood in for), it publishes
+    passed = CheckOutcome("stand_in", "All checks", Severity.BLOCKING, Status.PASSED)
+    monkeypatch.setattr("assets.publish.load_outcomes", lambda connection, run_id: [passed])
     result = dg.materialize(
         [published_month], partition_key="2026-01-01", resources=resources, instance=instance
     )
@@ -570,8 +589,11 @@ def test_a_demo_closes_in_order_through_the_cli(tmp_path: Path) -> None:
     failed = runner.invoke(app, ["close", "--period", months[2], *root])
     assert failed.exit_code == 1
     cause = failed.output.strip().splitlines()[-1]  # dbt's own log precedes the one-line cause
-    assert cause.startswith("openspm: error: openspm_dbt_models: dbt build failed"), cause
+    assert cause.startswith(f"openspm: error: {months[2]} not published: "), cause
     assert "hierarchy cycle" in cause
+    report = ws.out_dir / months[2] / "close-report.md"
+    assert f"(close report: {report})" in cause
+    assert "hierarchy cycle" in report.read_text(encoding="utf-8")
     assert snapshot(ws.warehouse_path) == before
     status = runner.invoke(app, ["status", "--workspace", str(ws.root)])
     assert status.exit_code == 0, status.output

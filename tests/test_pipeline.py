@@ -136,7 +136,9 @@ def test_a_changed_batch_is_refused_by_name(tiny: Workspace) -> None:
     assert _counts(tiny) == before
 
 
-def test_bad_values_are_quarantined_and_kept_out_of_staging(tiny: Workspace) -> None:
+def test_bad_values_are_quarantined_kept_out_of_staging_and_fail_the_checks(
+    tiny: Workspace,
+) -> None:
     deals_dir = tiny.entity_dir("crm", "deals")
     header = (
         "deal_id,account_id,owner_id,deal_type,stage,is_won,close_date,amount,currency,modified_at"
@@ -147,7 +149,8 @@ def test_bad_values_are_quarantined_and_kept_out_of_staging(tiny: Workspace) -> 
         "BAD-2,A1,U1,upsell,closed_won,yes,2026-02-01,1e5,USD,2026-03-01T00:00:00Z\n",
         encoding="utf-8",
     )
-    run_job("pipeline_job", tiny, quiet=True)
+    with pytest.raises(PipelineError, match="blocking asset check"):
+        run_job("pipeline_job", tiny, quiet=True)  # drafts are built; the landing check fails
     problems = query(
         tiny,
         "select _file, _row_number, column_name, value, reason from raw.ingest_quarantine "

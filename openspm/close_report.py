@@ -1,0 +1,126 @@
+"""The close report of a month: what the run's checks found, gathered after the run ended.
+
+The checks of a run record their outcomes in ``quality.*`` (the dbt step its tests, the
+``data_quality_checks`` step the GX suites and reconciliations). A run that stopped early
+recorded only some: here the landing checks are run on the raw tables (ingestion keeps them
+current), the compensation configuration is checked from its files, and every other check is
+listed as not run. Written to ``out/<YYYY-MM>/close-report.{md,html}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from openspm.comp import check_comp_config
+from openspm.quality import (
+    CHECKS,
+    CheckOutcome,
+    Finding,
+    Severity,
+    blocking_failures,
+    exceptions,
+    load_outcomes,
+    run_check,
+    write_report,
+)
+from openspm.quality.findings import not_run, outcome
+from openspm.validate import landing_employee_ids
+from openspm.workspace import Workspace
+
+COMP_CHECK = "compensation_configuration"
+COMP_TITLE = "Plan files, assignments, quotas and adjustments must be valid"
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    markdown: Path
+    html: Path
+    outcomes: list[CheckOutcome]
+
+    @property
+    def first_blocking(self) -> CheckOutcome | None:
+        failing = [o for o in blocking_failures(self.outcomes) if o.failed]
+        return failing[0] if failing else None
+
+
+def comp_outcome(ws: Workspace) -> CheckOutcome:
+    """The compensation configuration checked from its files (what the comp step refuses)."""
+    problems = check_comp_config(ws, known_employees=landing_employee_ids(ws))
+    findings = [
+        Finding(
+            p.file + (f" row {p.row}" if p.row else f" line {p.line}" if p.line else ""),
+            None,
+            (f"{p.key}: " if p.key else "") + p.message,
+        )
+        for p in problems
+    ]
+    return outcome(COMP_CHECK, COMP_TITLE, Severity.BLOCKING, findings)
+
+
+def gather_outcomes(
+    ws: Workspace, connection: duckdb.DuckDBPyConnection | None, period: str, run_id: str | None
+) -> list[CheckOutcome]:
+    """The run's recorded outcomes, completed as the module docstring says."""
+    recorded = load_outcomes(connection, run_id) if connection is not None and run_id else []
+    names = {o.name for o in recorded}
+    gathered = [comp_outcome(ws)] if COMP_CHECK not in names else []
+    gathered += recorded
+    for check in CHECKS:
+        if check.name in names:
+            continue
+        if check.layer == "landing" and connection is not None:
+            gathered.append(run_check(check, connection, period))
+        else:
+            gathered.append(
+                not_run(
+                    check.name,
+                    check.title,
+                    check.severity,
+                    "not checked in this run: an earlier step stopped it (see the headline)",
+                )
+            )
+    return gathered
+
+
+def write_close_report(
+    ws: Workspace,
+    period: str,
+    run_id: str | None,
+    status: str,
+    cause: str | None,
+    out_dir: Path | None = None,
+) -> ReportFiles:
+    """Gather the run's outcomes and write the month's report; the files and the outcomes.
+
+    ``status``: PUBLISHED, NOT_PUBLISHED or VALIDATED; ``out_dir`` defaults to out/<period>.
+    """
+    warehouse = ws.warehouse_path
+    connection = duckdb.connect(str(warehouse), read_only=True) if warehouse.exists() else None
+    try:
+        outcomes = gather_outcomes(ws, connection, period, run_id)
+        listed = _exceptions(connection, period)
+    finally:
+        if connection is not None:
+            connection.close()
+    md, html = write_report(
+        out_dir or ws.out_dir / period,
+        period,
+        run_id or "(no run)",
+        status,
+        cause,
+        outcomes,
+        listed,
+    )
+    return ReportFiles(md, html, outcomes)
+
+
+def _exceptions(connection: duckdb.DuckDBPyConnection | None, period: str) -> list[Finding]:
+    if connection is None:
+        return []
+    try:
+        return exceptions(connection, period)
+    except duckdb.Error:
+        return []  # the crediting models were never built
