@@ -18,6 +18,7 @@ from dagster_dbt import (
 from openspm.periods import PeriodError, first_period, partitions_start, period_of_partition_key
 from openspm.publish import ensure_finance_tables
 from openspm.quality import load_artifacts, outcomes_from_run_results, record_outcomes
+from openspm.quality.expectations import import_in_background
 from pipelines.dbt_project import WAREHOUSE_ENV, dbt_project, ensure_manifest
 from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 
@@ -57,6 +58,7 @@ def openspm_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, workspace: WorkspaceResource
 ) -> Iterator[Any]:
     """``dbt build`` of the selected models, drafts from first_period through the partition."""
+    import_in_background()  # the checks after this step need GX; its import overlaps dbt's run
     ws = workspace.open()
     warehouse = ws.warehouse_path
     periods = periods_for_run(context, ws)

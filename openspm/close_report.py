@@ -17,6 +17,7 @@ import duckdb
 from openspm.comp import check_comp_config
 from openspm.quality import (
     CHECKS,
+    PUBLISHED,
     CheckOutcome,
     Finding,
     Severity,
@@ -61,12 +62,23 @@ def comp_outcome(ws: Workspace) -> CheckOutcome:
 
 
 def gather_outcomes(
-    ws: Workspace, connection: duckdb.DuckDBPyConnection | None, period: str, run_id: str | None
+    ws: Workspace,
+    connection: duckdb.DuckDBPyConnection | None,
+    period: str,
+    run_id: str | None,
+    comp_passed: bool = False,
 ) -> list[CheckOutcome]:
-    """The run's recorded outcomes, completed as the module docstring says."""
+    """The run's recorded outcomes, completed as the module docstring says.
+
+    ``comp_passed``: the run loaded the compensation tables (their step refuses an invalid
+    configuration), so the files need no second look.
+    """
     recorded = load_outcomes(connection, run_id) if connection is not None and run_id else []
     names = {o.name for o in recorded}
-    gathered = [comp_outcome(ws)] if COMP_CHECK not in names else []
+    comp = (
+        outcome(COMP_CHECK, COMP_TITLE, Severity.BLOCKING, []) if comp_passed else comp_outcome(ws)
+    )
+    gathered = [comp] if COMP_CHECK not in names else []
     gathered += recorded
     for check in CHECKS:
         if check.name in names:
@@ -100,7 +112,7 @@ def write_close_report(
     warehouse = ws.warehouse_path
     connection = duckdb.connect(str(warehouse), read_only=True) if warehouse.exists() else None
     try:
-        outcomes = gather_outcomes(ws, connection, period, run_id)
+        outcomes = gather_outcomes(ws, connection, period, run_id, comp_passed=status == PUBLISHED)
         listed = _exceptions(connection, period)
     finally:
         if connection is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -271,3 +272,25 @@ def test_a_hierarchy_cycle_fails_the_run_naming_the_people(tiny: Workspace) -> N
     assert "\n" not in message
     assert "hierarchy cycle from 2025-06-01" in message
     assert f"({top})" in message and f"({below})" in message
+
+
+def test_validate_runs_every_check_on_a_scratch_copy_and_changes_nothing(
+    built_demo: Workspace, tmp_path: Path
+) -> None:
+    def state() -> dict[str, str]:
+        files = [p for p in built_demo.root.rglob("*") if p.is_file()]
+        return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+    before = state()
+    report = tmp_path / "report"
+    result = CliRunner().invoke(
+        app, ["validate", "--workspace", str(built_demo.root), "--quiet", "--report", str(report)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "every blocking check passes for" in result.output
+    assert state() == before  # the warehouse, landing, comp and out/ are as they were
+    text = (report / "close-report.md").read_text(encoding="utf-8")
+    assert "checked (validation only, nothing published)" in text
+    assert "Won deals must have an amount of zero or more" in text  # a GX suite ran
+    assert "Each payout's commission and SPIFF must equal the sum of its payout lines" in text
+    assert (report / "close-report.html").exists()

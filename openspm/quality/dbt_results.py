@@ -150,11 +150,13 @@ def outcomes_from_run_results(
                 )
             )
     if summarise_passed and (passed["test"] or passed["unit_test"]):
+        parts = [f"{passed['test']} data checks on the computed tables"]
+        if passed["unit_test"]:
+            parts.append(f"{passed['unit_test']} worked-example calculations")
         outcomes.append(
             CheckOutcome(
                 PASSED_SUMMARY,
-                f"{passed['test']} data checks on the computed tables and {passed['unit_test']} "
-                "worked-example calculations passed",
+                " and ".join(parts) + " passed",
                 Severity.BLOCKING,
                 Status.PASSED,
                 technical="dbt tests and unit tests",

@@ -12,6 +12,10 @@ checks look at all the data, not one month: a bad delivery blocks every close un
 
 from __future__ import annotations
 
+import functools
+import importlib
+import itertools
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -324,6 +328,26 @@ def check_future_close_dates(
 
 # ------------------------------------------------------------------------------ running GX
 
+_RUNS = itertools.count(1)
+
+
+@functools.cache
+def _gx_context() -> Any:
+    """One ephemeral GX context per process (each new one leaves a temporary folder behind)."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def import_in_background() -> None:
+    """Start importing Great Expectations (seconds) on a thread while other work runs."""
+    threading.Thread(
+        target=importlib.import_module, args=("great_expectations",), daemon=True
+    ).start()
+
 
 def _validate(
     name: str, frame: pd.DataFrame, expects: Sequence[_Expect], key_columns: Sequence[str]
@@ -333,14 +357,13 @@ def _validate(
     ``frame`` must hold a ``_row_id`` column numbering its rows 0..n-1.
     """
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     if ROW_ID not in frame.columns:
         frame = frame.assign(**{ROW_ID: range(len(frame))})
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context = _gx_context()
+    name = f"{name}_{next(_RUNS)}"  # one context serves every validation of the process
     batch_definition = (
-        context.data_sources.add_pandas("warehouse")
+        context.data_sources.add_pandas(name)
         .add_dataframe_asset(name)
         .add_batch_definition_whole_dataframe("all_rows")
     )
