@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -66,6 +67,8 @@ def run_job(
         ASSET_PARTITION_RANGE_START_TAG,
     )
 
+    # Dagster flags its beta parameters (backfill_policy) on import: not news for a CLI user
+    warnings.filterwarnings("ignore", message=".* is currently in beta", module="dagster")
     from assets.dbt_models import THROUGH_TAG
     from pipelines.definitions import defs
 
