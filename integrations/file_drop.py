@@ -288,8 +288,19 @@ def _csv_scan(file: str, data: bytes, width: int) -> BatchReadError | None:
                     row=index,
                 )
     except csv.Error as exc:
-        return BatchReadError(file, f"cannot be read as CSV: {exc}", row=index + 1)
+        return BatchReadError(file, f"cannot be read as CSV: {_csv_reason(exc)}", row=index + 1)
     return None
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    """Python's csv error in words: an open quote is the common case."""
+    message = str(exc)
+    if "unexpected end of data" in message or "EOF inside string" in message:
+        return (
+            "a quoted value is never closed (unterminated quote: every \" that opens a value "
+            "must be closed by another)"
+        )
+    return message
 
 
 # -------------------------------------------------------------------------------------- Parquet

@@ -12,6 +12,14 @@ employees as (
 
 ),
 
+rated_currencies as (
+
+    select from_currency as currency from {{ ref('stg_erp__fx_rates') }}
+    union
+    select to_currency from {{ ref('stg_erp__fx_rates') }}
+
+),
+
 missing as (
 
     select
@@ -41,7 +49,12 @@ final as (
         as_of_date,
         credits,
         deals,
-        'no fx rate ' || from_currency || '->' || to_currency || ' (nor ' || to_currency
+        case when from_currency not in (select currency from rated_currencies)
+            then 'the currency ' || from_currency || ' is unknown (a typo?): erp/fx_rates has '
+                || 'no rate for it at all; '
+            else ''
+        end
+        || 'no fx rate ' || from_currency || '->' || to_currency || ' (nor ' || to_currency
             || '->' || from_currency || ') dated on or before ' || as_of_date
             || ' in erp/fx_rates; needed by ' || credits || ' credit(s) of ' || deals
             || ' deal(s): ' || array_to_string(example_deals, ', ')
