@@ -22,10 +22,7 @@ Python import, project load and manifest).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +34,9 @@ import numpy as np
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import dbt_command
 
 from openspm.comp import load_comp_config, write_comp_tables
 from openspm.entities import ENTITIES, entity
@@ -518,32 +518,7 @@ def hand_query(inputs: str) -> str:
 
 def dbt(folder: Path, warehouse: Path, *args: str) -> tuple[float, float, dict]:
     """Run dbt; return (wall seconds, execution seconds from run_results, run_results)."""
-    env = {
-        **os.environ,
-        "OPENSPM_WAREHOUSE": str(warehouse),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    command = [
-        DBT,
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT),
-        "--profiles-dir",
-        str(DBT_PROJECT),
-        "--target-path",
-        str(folder / "target"),
-        "--log-path",
-        str(folder / "logs"),
-    ]
-    started = time.perf_counter()
-    done = subprocess.run(command, env=env, cwd=folder, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    results_file = folder / "target" / "run_results.json"
-    results = json.loads(results_file.read_text()) if results_file.exists() else {}
-    if done.returncode != 0:
-        print(done.stdout[-5000:], done.stderr[-2000:])
-        raise SystemExit(f"dbt {' '.join(args)} failed")
-    return wall, float(results.get("elapsed_time", wall)), results
+    return dbt_command(folder, warehouse, *args)
 
 
 def timed_query(warehouse: Path, sql: str) -> float:

@@ -10,45 +10,24 @@ re-delivered versions and deletes.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import dbt_command, timed
 
 from openspm.demo import DemoSize, generate_workspace
 from openspm.ingest import ingest_all
 from openspm.workspace import Workspace
-from pipelines.dbt_project import DBT_PROJECT_DIR, WAREHOUSE_ENV, dbt_executable
-
-T = TypeVar("T")
-
-
-def timed(label: str, action: Callable[[], T]) -> tuple[T, float]:
-    """Run ``action`` and print its wall time."""
-    started = time.perf_counter()
-    result = action()
-    seconds = time.perf_counter() - started
-    print(f"{label:<34} {seconds:8.1f} s")
-    return result, seconds
 
 
 def build_staging(workspace: Workspace, scratch: Path) -> None:
-    command = [
-        dbt_executable(), "build", "--select", "path:models/staging",
-        "--indirect-selection", "cautious",
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs"),
-    ]  # fmt: skip
-    env = {**os.environ, WAREHOUSE_ENV: str(workspace.warehouse_path)}
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"dbt build failed:\n{done.stdout[-3000:]}")
+    dbt_command(scratch, workspace.warehouse_path, "build", "--select", "path:models/staging",
+                "--indirect-selection", "cautious")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,69 @@
+"""The benchmark floor (bench/floor.sql) computes what the dbt engine computes, row for row."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from openspm.demo import DemoSize, generate_workspace
+from openspm.runner import run_job
+from openspm.workspace import Workspace
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+from floor import COMPARED, FloorMismatch, compare_with_warehouse, run_floor
+
+# Q4 SPIFFs, a plan-year change, new hires with draws; first_period after the first two months,
+# so the credits before it are settled as restatement lines in the first month
+TINY = DemoSize(employees=40, deals=300, months=6, start=date(2025, 10, 1))
+FIRST_PERIOD = "2025-12"
+
+
+@pytest.fixture(scope="module")
+def tiny_built(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    root = tmp_path_factory.mktemp("floor") / "ws"
+    generate_workspace(root, seed=11, size=TINY)
+    settings = root / "openspm.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(re.sub(r"(?m)^first_period: .*$", f"first_period: {FIRST_PERIOD}", text))
+    workspace = Workspace.open(root)
+    run_job("pipeline_job", workspace, quiet=True)
+    return workspace
+
+
+@pytest.mark.slow
+def test_floor_equals_the_dbt_marts(tiny_built: Workspace, tmp_path: Path) -> None:
+    database = tmp_path / "floor.duckdb"
+    run = run_floor(tiny_built, database)
+    counts = compare_with_warehouse(database, tiny_built.warehouse_path)
+    assert counts == run.rows
+    assert all(counts[name] > 0 for name in COMPARED)
+    with duckdb.connect(str(database), read_only=True) as con:
+        kinds = {
+            row[0] for row in con.execute("select line_type from floor_out.payout_lines").fetchall()
+        }
+        rules = {
+            row[0] for row in con.execute("select distinct rule from floor_out.credits").fetchall()
+        }
+        (months,) = con.execute("select min(period) from floor_out.payouts").fetchone()
+    assert kinds == {"commission", "restatement", "spiff"}
+    assert {"direct_owner", "revenue_split", "overlay_split", "rollup", "clawback"} <= rules
+    assert months == FIRST_PERIOD
+
+
+@pytest.mark.slow
+def test_a_changed_floor_result_is_reported(tiny_built: Workspace, tmp_path: Path) -> None:
+    database = tmp_path / "floor.duckdb"
+    run_floor(tiny_built, database)
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "update floor_out.payouts set net_payout = net_payout + 0.01 "
+            "where rowid = (select min(rowid) from floor_out.payouts)"
+        )
+    with pytest.raises(FloorMismatch, match=r"floor_out\.payouts"):
+        compare_with_warehouse(database, tiny_built.warehouse_path)
