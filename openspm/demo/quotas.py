@@ -240,7 +240,11 @@ def calibrate(
                 annual = sums[mask, s, :].sum(axis=1) / np.maximum(covered[mask], 1) * 365
             ratio = c.share * assignments.target[mask] / np.where(annual > 0, annual, np.nan)
             ratio = ratio[np.isfinite(ratio)]
-            base[(int(g), s)] = nice(float(np.median(ratio))) if ratio.size else 0.01
+            rate = nice(float(np.median(ratio))) if ratio.size else 0.01
+            # few bookings per person (a benchmark's 10,000 reps on 10k deals) would call for
+            # rates above 100%, which plans refuse: the top tier stays at most 50%
+            top = max((multiple for _, multiple in c.tiers), default=1.0)
+            base[(int(g), s)] = min(rate, nice(0.5 / top))
     for p in plans:
         # caps are the same for every plan of one design and currency (new-hire variants too)
         peers = [q.index for q in plans if group[q.index] == group[p.index] and
