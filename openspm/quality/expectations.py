@@ -26,7 +26,14 @@ import duckdb
 
 from openspm.entities import ENTITIES, ColumnType, Entity
 from openspm.quality._warehouse import missing_reason, missing_tables, quote, table_exists
-from openspm.quality.findings import CheckOutcome, Finding, Severity, not_run, outcome
+from openspm.quality.findings import (
+    MAX_FINDINGS,
+    CheckOutcome,
+    Finding,
+    Severity,
+    not_run,
+    outcome,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -232,6 +239,7 @@ def check_won_deals(
     frame = _won_deals_frame(connection)
     known = sorted(_known_currencies(connection) | {c.upper() for c in extra_currencies})
     findings: list[Finding] = []
+    total = 0
     detail = None
     if len(frame):
         import great_expectations as gx
@@ -254,19 +262,24 @@ def check_won_deals(
             )
         else:
             detail = "no exchange rates and no plans are loaded, so currencies were not checked"
+        counts: dict[str, int] = {}
         unexpected = _validate(
-            "won_deals", frame, expects, ["deal_id", "source_file", "source_row"]
+            "won_deals", frame, expects, ["deal_id", "source_file", "source_row"], counts
         )
-        listed: list[tuple[int, int, Finding]] = []
-        for order, item in enumerate(expects):
-            for index in unexpected[item.key]:
-                listed.append((index, order, _won_deal_finding(frame.iloc[index], item.key, known)))
-        findings = [f for _, _, f in sorted(listed, key=lambda x: (x[0], x[1]))]
+        failures = sorted(
+            (index, order) for order, item in enumerate(expects) for index in unexpected[item.key]
+        )
+        total = sum(counts.values())
+        findings = [  # only the listed ones are worded (a bad delivery may hold millions)
+            _won_deal_finding(frame.iloc[index], expects[order].key, known)
+            for index, order in failures[:MAX_FINDINGS]
+        ]
     return outcome(
         WON_DEALS,
         WON_DEALS_TITLE,
         Severity.BLOCKING,
         findings,
+        total=total,
         detail=detail,
         technical="staging.stg_crm__deals",
     )
@@ -291,9 +304,11 @@ def check_future_close_dates(
     day = today or datetime.now(UTC).date()
     frame = _won_deals_frame(connection)
     findings: list[Finding] = []
+    total = 0
     if len(frame):
         import great_expectations as gx
 
+        counts: dict[str, int] = {}
         unexpected = _validate(
             "future_close_dates",
             frame,
@@ -306,7 +321,9 @@ def check_future_close_dates(
                 )
             ],
             ["deal_id", "source_file", "source_row"],
+            counts,
         )
+        total = counts["future"]
         for index in unexpected["future"]:
             row = frame.iloc[index]
             findings.append(
@@ -322,6 +339,7 @@ def check_future_close_dates(
         FUTURE_CLOSE_TITLE,
         Severity.WARNING,
         findings,
+        total=total,
         technical="staging.stg_crm__deals",
     )
 
@@ -350,11 +368,17 @@ def import_in_background() -> None:
 
 
 def _validate(
-    name: str, frame: pd.DataFrame, expects: Sequence[_Expect], key_columns: Sequence[str]
+    name: str,
+    frame: pd.DataFrame,
+    expects: Sequence[_Expect],
+    key_columns: Sequence[str],
+    counts: dict[str, int] | None = None,
 ) -> dict[str, list[int]]:
     """Run ``expects`` as one GX suite on ``frame``; the unexpected row positions of each.
 
-    ``frame`` must hold a ``_row_id`` column numbering its rows 0..n-1.
+    ``frame`` must hold a ``_row_id`` column numbering its rows 0..n-1. With ``counts`` (a dict
+    filled with each expectation's number of unexpected rows), only the first MAX_FINDINGS
+    positions of each are returned: GX's summary format, a quarter faster on big failures.
     """
     import great_expectations as gx
 
@@ -377,7 +401,8 @@ def _validate(
     result = definition.run(
         batch_parameters={"dataframe": frame},
         result_format={
-            "result_format": "COMPLETE",
+            "result_format": "COMPLETE" if counts is None else "SUMMARY",
+            "partial_unexpected_count": MAX_FINDINGS,
             "unexpected_index_column_names": [ROW_ID, *key_columns],
             "return_unexpected_index_query": False,
         },
@@ -388,10 +413,13 @@ def _validate(
         info = item_result.exception_info or {}
         if info.get("raised_exception"):
             raise ExpectationError(f"{name}/{key}: {info.get('exception_message')}")
+        if counts is not None:
+            counts[key] = int(item_result.result.get("unexpected_count") or 0)
         if item_result.success:
             found[key] = []
             continue
-        indexes = item_result.result.get("unexpected_index_list") or []
+        listing = "unexpected_index_list" if counts is None else "partial_unexpected_index_list"
+        indexes = item_result.result.get(listing) or []
         found[key] = sorted({int(entry[ROW_ID]) for entry in indexes})
     return found
 
