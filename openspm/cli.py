@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import logging
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -320,5 +324,26 @@ def status(workspace: WorkspaceOption = None) -> None:
     )
 
 
+def main() -> None:
+    """The ``openspm`` entry point: the command, then a quick exit.
+
+    Tearing down the libraries a run imports (Dagster, dbt, Great Expectations, pandas) takes
+    Python about 2 s at exit; exit handlers still run and output is flushed, only the teardown
+    of modules is skipped.
+    """
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    app()
+    main()
