@@ -434,7 +434,7 @@ def test_a_batch_lacking_a_required_column_is_rejected_until_replaced(ws: Worksp
             "quote_end.csv",
             csv_text(GOOD.format(n=1), GOOD.format(n=2).replace(",2025-02-01T", ',"2025-02-01T')),
             2,
-            "unexpected end of data",
+            "a quoted value is never closed",
         ),
         ("dup.csv", csv_text(GOOD.format(n=1) + ",x", header=f"{HEADER},Amount "), None, "twice"),
         ("empty.csv", "", None, "the file is empty"),
