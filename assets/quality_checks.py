@@ -58,7 +58,10 @@ def run_period(
     key = tags.get("dagster/partition") or tags.get("dagster/asset_partition_range_end")
     if key and tags.get(THROUGH_TAG) != "latest":
         return period_of_partition_key(key)
-    row = connection.execute("select max(period) from marts.fct_payouts").fetchone()
+    try:
+        row = connection.execute("select max(period) from marts.fct_payouts").fetchone()
+    except duckdb.Error:  # no drafts yet
+        row = None
     return row[0] if row and row[0] else period_of(date.today())
 
 

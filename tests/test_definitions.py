@@ -28,3 +28,17 @@ def test_jobs_and_single_writer() -> None:
     ingest = defs.resolve_job_def("ingest_job")
     assert len(ingest.asset_layer.selected_asset_keys) == len(ENTITIES)
     assert defs.resolve_job_def("pipeline_job").executor_def.name == "in_process"
+
+
+def test_every_quality_check_is_an_asset_check_and_the_blocking_ones_block() -> None:
+    from assets.quality_checks import data_quality_checks
+    from openspm.quality import CHECKS
+
+    specs = list(data_quality_checks.check_specs)
+    for check in CHECKS:
+        mine = [s for s in specs if s.name == check.name]
+        assert mine, check.name
+        assert all(s.blocking == check.blocking for s in mine), check.name
+    graph = defs.resolve_asset_graph()
+    published = graph.get(dg.AssetKey(["published_month"]))
+    assert {s.asset_key for s in specs} <= set(published.parent_keys)
