@@ -115,7 +115,22 @@ def load_settings(path: Path) -> Settings:
 
 
 class _NoDatesLoader(yaml.SafeLoader):
-    """SafeLoader that keeps dates and timestamps as strings."""
+    """SafeLoader that keeps dates and timestamps as strings and refuses a key given twice."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} is given twice (lines {seen[key]} and {line}); keep one",
+                    key_node.start_mark,
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 _NoDatesLoader.yaml_implicit_resolvers = {

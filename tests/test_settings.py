@@ -90,3 +90,13 @@ def test_workspace_resolution_order(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(WORKSPACE_ENV, str(tmp_path / "from_env"))
     assert resolve_workspace_dir() == (tmp_path / "from_env").resolve()
     assert resolve_workspace_dir(tmp_path / "explicit") == (tmp_path / "explicit").resolve()
+
+
+def test_a_key_given_twice_is_refused_with_both_lines(tmp_path: Path) -> None:
+    path = tmp_path / "openspm.yaml"
+    path.write_text(
+        "company: A\nreporting_currency: USD\nfirst_period: 2025-01\nfirst_period: 2026-10\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SettingsError, match=r"'first_period' is given twice \(lines 3 and 4\)"):
+        load_settings(path)
