@@ -5,6 +5,13 @@ import duckdb
 
 from assets.ingestion import raw_asset_key
 from openspm.comp import CompConfigError, load_comp_config, write_comp_tables
+from openspm.comp.cache import (
+    forget_digest,
+    loaded_digest,
+    record_digest,
+    source_digest,
+    table_counts,
+)
 from openspm.comp.load import SCHEMA, TABLES
 from openspm.entities import entity
 from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource
@@ -34,12 +41,23 @@ def _delivered_employee_ids(connection: duckdb.DuckDBPyConnection) -> set[str]:
     pool=DUCKDB_WRITER_POOL,
 )
 def comp_config_tables(context: dg.AssetExecutionContext, workspace: WorkspaceResource):
-    """Validate every file under comp/ (refusing the run on any problem), then load the tables."""
+    """Validate every file under comp/ (refusing the run on any problem), then load the tables.
+
+    Kept as they are when comp/, the HRIS employees and the loading code are unchanged since
+    the last load (openspm.comp.cache).
+    """
     ws = workspace.open()
     connection = duckdb.connect(str(ws.warehouse_path))
     try:
-        config = load_comp_config(ws, known_employees=_delivered_employee_ids(connection))
-        counts = write_comp_tables(config, connection)
+        known = _delivered_employee_ids(connection)
+        digest = source_digest(ws.comp_dir, known)
+        if loaded_digest(connection) == digest:
+            counts = table_counts(connection)
+            context.log.info("comp/ and the HRIS employees are unchanged since their last load")
+        else:
+            forget_digest(connection)
+            counts = write_comp_tables(load_comp_config(ws, known_employees=known), connection)
+            record_digest(connection, digest)
     except CompConfigError as exc:
         for problem in exc.problems:
             context.log.error(str(problem))

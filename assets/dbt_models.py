@@ -15,11 +15,12 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from openspm.incremental import plan_build, prepare_build, record_build
 from openspm.periods import PeriodError, first_period, partitions_start, period_of_partition_key
 from openspm.publish import ensure_finance_tables
 from openspm.quality import load_artifacts, outcomes_from_run_results, record_outcomes
 from openspm.quality.expectations import import_in_background
-from pipelines.dbt_project import WAREHOUSE_ENV, dbt_project, ensure_manifest
+from pipelines.dbt_project import DBT_PROJECT_DIR, WAREHOUSE_ENV, dbt_project, ensure_manifest
 from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 
 # Monthly partitions keyed YYYY-MM-01, from $OPENSPM_PARTITIONS_START (default 2020-01) through
@@ -30,6 +31,8 @@ MONTHLY_PARTITIONS = dg.MonthlyPartitionsDefinition(
 )
 # Run tag: "latest" leaves through_period to dbt's default (the month of the latest credit).
 THROUGH_TAG = "openspm/through"
+# Run tag: "true" rebuilds every dbt model from all raw data (`openspm run --full-refresh`).
+FULL_REFRESH_TAG = "openspm/full_refresh"
 
 
 class OpenSPMDbtTranslator(DagsterDbtTranslator):
@@ -63,8 +66,15 @@ def openspm_dbt_models(
     warehouse = ws.warehouse_path
     periods = periods_for_run(context, ws)
     context.log.info(f"months settled: {periods}")
+    with duckdb.connect(str(warehouse)) as connection:
+        forced = context.run.tags.get(FULL_REFRESH_TAG) == "true"
+        plan = plan_build(connection, DBT_PROJECT_DIR, force_full_refresh=forced)
+        prepare_build(connection, plan)
+    context.log.info(f"dbt build, {plan.describe()}")
     # Unit tests check the SQL, not the data: the dbt suites under tests/ run every one
     args = ["build", "--exclude", "resource_type:unit_test"]
+    if plan.full_refresh:
+        args.append("--full-refresh")
     # dbt's artifacts and log of the latest build stay with the workspace (one folder, reused:
     # a folder per invocation under dbt_project/target would grow by megabytes a run)
     target = ws.state_dir / "dbt"
@@ -77,6 +87,9 @@ def openspm_dbt_models(
     if not invocation.is_successful():
         run_results = invocation.get_artifact("run_results.json")
         raise DbtBuildError(describe_failures(run_results, warehouse))
+    if context.selected_asset_keys >= context.assets_def.keys:  # every model: the next base
+        with duckdb.connect(str(warehouse)) as connection:
+            record_build(connection, plan)
 
 
 def record_dbt_outcomes(run_id: str, period: str | None, target: Path, warehouse: Path) -> None:

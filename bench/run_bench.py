@@ -121,8 +121,19 @@ def openspm(ws: Path, home: Path, *args: str) -> tuple[ProcessResult, dict[str, 
             "dagster_in_run": timings["run_seconds"] - sum(timings["steps"].values()),
             "slowest_models": slowest(nodes, 8),
             "nodes": nodes,
+            "dbt_mode": dbt_build_mode(ws),
         }
     return result, figures
+
+
+def dbt_build_mode(ws: Path) -> str | None:
+    """'incremental' or 'full refresh': how the command's dbt build ran (openspm.incremental)."""
+    with duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True) as con:
+        try:
+            row = con.execute("select mode from dbt_state.last_build").fetchone()
+        except duckdb.Error:
+            return None
+    return row[0] if row else None
 
 
 def floor(ws: Path, database: Path, first: str, through: str | None) -> dict[str, Any]:
@@ -272,6 +283,9 @@ def report(out: dict[str, Any]) -> None:
         ("ingest + full run", out["ingest"]["wall"] + full["wall"], f_full),
         ("nightly run, +0.1% deals (wall)", night["wall"], f_full),
         ("  dbt elapsed", night["dbt_elapsed"], f_full),
+        ("  dbt start-up", night["dbt_startup"], f_full),
+        ("  other steps (ingest, comp, checks)", night["dagster_other_steps"], f_full),
+        ("  process start-up", night["process_startup"], f_full),
         (f"floor, {CLOSE_PERIOD} only (SQL only)", f_close, f_close),
         (f"close {CLOSE_PERIOD} (openspm close, wall)", close["wall"], f_close),
         ("  dbt elapsed (run_results)", close["dbt_elapsed"], f_close),
@@ -290,6 +304,9 @@ def report(out: dict[str, Any]) -> None:
           f"{full['peak_tree_mb']:,.0f}, nightly {night['peak_tree_mb']:,.0f}, close "
           f"{close['peak_tree_mb']:,.0f}, floor {out['floor_close']['peak_tree_mb']:,.0f} "
           f"(all months {out['floor_full']['peak_tree_mb']:,.0f})")  # fmt: skip
+    modes = ", ".join(f"{t} {f.get('dbt_mode')}" for t, f in (("full run", full),
+                      ("nightly", night), ("close", close)))  # fmt: skip
+    print(f"  dbt builds: {modes}")
     for title, figures in (("full run", full), ("nightly", night), ("close", close)):
         models = ", ".join(f"{name} {sec:.1f}" for name, sec in figures["slowest_models"][:6])
         print(f"  slowest models, {title}: {models}")

@@ -50,12 +50,14 @@ def open_workspace(path: Path | None) -> Workspace:
     return workspace
 
 
-def _run(job_name: str, workspace: Workspace, quiet: bool) -> None:
+def _run(
+    job_name: str, workspace: Workspace, quiet: bool, tags: dict[str, str] | None = None
+) -> None:
     from openspm.close import explain
     from openspm.runner import PipelineError, run_job
 
     try:
-        summary = run_job(job_name, workspace, quiet=quiet)
+        summary = run_job(job_name, workspace, quiet=quiet, tags=tags)
     except PipelineError as exc:
         raise fail(explain(workspace, exc)) from None
     typer.echo(
@@ -191,6 +193,7 @@ def _drafts(
     partition: str | None = None,
     partition_range: tuple[str, str] | None = None,
     label: str,
+    tags: dict[str, str] | None = None,
 ) -> None:
     """Compute drafts (one partition or a range as one run) and report the outcome."""
     from openspm.close import CloseError, compute_drafts
@@ -204,6 +207,7 @@ def _drafts(
             partition=partition,
             partition_range=partition_range,
             warn=_warn,
+            tags=tags,
         )
     except CloseError as exc:
         raise fail(str(exc)) from None
@@ -226,12 +230,23 @@ def _first_period(ws: Workspace) -> str:
 def run(
     workspace: WorkspaceOption = None,
     through: ThroughOption = None,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--full-refresh",
+            help="Rebuild every dbt model from all raw data, even when only new batches of "
+            "deals, splits, accounts, invoices or payments arrived (those build incrementally).",
+        ),
+    ] = False,
     quiet: QuietOption = False,
 ) -> None:
     """Ingest landing data, then build and test every model: drafts through a month."""
+    from assets.dbt_models import FULL_REFRESH_TAG
+
     ws = open_workspace(workspace)
+    tags = {FULL_REFRESH_TAG: "true"} if full_refresh else None
     if through is None:
-        _run("pipeline_job", ws, quiet)
+        _run("pipeline_job", ws, quiet, tags)
         return
     from openspm.close import open_months
     from openspm.periods import partition_key
@@ -244,6 +259,7 @@ def run(
         months=open_months(ws, first, month),
         partition=partition_key(month),
         label=f"drafts {first} to {month}",
+        tags=tags,
     )
 
 

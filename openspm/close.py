@@ -127,6 +127,7 @@ def compute_drafts(
     partition: str | None = None,
     partition_range: tuple[str, str] | None = None,
     warn: Progress | None = None,
+    tags: dict[str, str] | None = None,
 ):  # -> openspm.runner.RunSummary
     """Run pipeline_job (one partition, or a range as one run) and record it for ``months``."""
     from openspm.runner import PipelineError, run_job
@@ -138,6 +139,7 @@ def compute_drafts(
             quiet=quiet,
             partition_key=partition,
             partition_range=partition_range,
+            tags=tags,
         )
     except PipelineError as exc:
         cause = explain(ws, exc)

@@ -26,6 +26,7 @@ from openspm.comp import (
     quota_periods,
     write_comp_tables,
 )
+from openspm.comp.cache import forget_digest, loaded_digest, record_digest, source_digest
 from openspm.comp.schema import plan_json_schema, plan_json_schema_text
 from openspm.workspace import Workspace
 
@@ -666,3 +667,23 @@ def test_schema_accepts_guide_examples_and_refuses_unknown_keys() -> None:
     wrong = as_editor_sees(yaml.safe_load(AE_PLAN.replace("quota_period:", "quota_peroid:")))
     found = sorted(error.validator for error in validator.iter_errors(wrong))
     assert found == ["additionalProperties", "required"]  # unknown key; no quota_period
+
+
+def test_the_loaded_tables_are_kept_only_while_their_inputs_are_unchanged(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    known = {"E1", "E2"}
+    digest = source_digest(ws.comp_dir, known)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        assert loaded_digest(con) is None  # nothing loaded yet
+        write_comp_tables(load_comp_config(ws, known_employees=known), con)
+        record_digest(con, digest)
+        assert loaded_digest(con) == digest == source_digest(ws.comp_dir, set(known))
+        assert source_digest(ws.comp_dir, known | {"E3"}) != digest  # a new hire
+        assert source_digest(ws.comp_dir, None) != digest
+        quotas = ws.comp_dir / "quotas.csv"
+        quotas.write_text(quotas.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        assert source_digest(ws.comp_dir, known) != digest  # any edit, even a blank line
+        con.execute("drop table comp.quotas")
+        assert loaded_digest(con) is None  # a table is missing: load again
+        forget_digest(con)
+        assert con.execute("select count(*) from comp_state.loaded_from").fetchone() == (0,)

@@ -24,6 +24,7 @@ import yaml
 from raw_fixtures import LOADED_AT, create_raw_tables, load_batch
 
 from openspm.entities import ENTITIES, Entity, entity
+from openspm.incremental import INCREMENTAL_ENTITIES
 
 pytestmark = pytest.mark.slow
 
@@ -368,7 +369,9 @@ def test_parse_needs_no_warehouse_and_staging_reads_only_its_source(tmp_path: Pa
     for ent in ENTITIES:
         model = manifest["nodes"][f"model.openspm.stg_{ent.table}"]
         assert model["depends_on"]["nodes"] == [f"source.openspm.raw.{ent.table}"]
-        assert (model["schema"], model["config"]["materialized"]) == ("staging", "table")
+        incremental = ent.folder in INCREMENTAL_ENTITIES  # new batches: only their keys
+        materialized = "incremental" if incremental else "table"
+        assert (model["schema"], model["config"]["materialized"]) == ("staging", materialized)
 
 
 def test_build_runs_unit_tests_models_and_data_tests(good: Build) -> None:

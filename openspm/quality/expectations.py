@@ -13,6 +13,7 @@ checks look at all the data, not one month: a bad delivery blocks every close un
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import itertools
 import threading
@@ -26,6 +27,7 @@ import duckdb
 
 from openspm.entities import ENTITIES, ColumnType, Entity
 from openspm.quality._warehouse import missing_reason, missing_tables, quote, table_exists
+from openspm.quality.clean_batches import clean_files, remember_clean
 from openspm.quality.findings import (
     MAX_FINDINGS,
     CheckOutcome,
@@ -53,6 +55,7 @@ WON_DEALS = "won_deals_complete"
 WON_DEALS_TITLE = "Won deals must have an amount of zero or more, a close date and a known currency"
 FUTURE_CLOSE = "won_deals_future_close_date"
 FUTURE_CLOSE_TITLE = "Won deals should not close in the future"
+DEALS = "crm__deals"
 
 
 class ExpectationError(RuntimeError):
@@ -171,7 +174,17 @@ def check_landing_conflicts(
         )
     findings: list[Finding] = []
     for ent in present:
-        frame = connection.execute(_conflict_candidates_sql(ent)).df()
+        clean = clean_files(connection, LANDING_CONFLICTS, ent.table)  # found clean before
+        looked_at = {
+            file
+            for (file,) in connection.execute(
+                f"SELECT DISTINCT _file FROM {_raw(ent)} WHERE NOT list_contains(?, _file)",
+                [clean],
+            ).fetchall()
+        }
+        frame = connection.execute(_conflict_candidates_sql(ent), [clean]).df()
+        failing = set(frame["_file"]) if len(frame) else set()
+        remember_clean(connection, LANDING_CONFLICTS, ent.table, looked_at - failing)
         if not len(frame):
             continue
         import great_expectations as gx
@@ -236,8 +249,9 @@ def check_won_deals(
     missing = missing_tables(connection, ["staging.stg_crm__deals"])
     if missing:
         return not_run(WON_DEALS, WON_DEALS_TITLE, Severity.BLOCKING, missing_reason(missing))
-    frame = _won_deals_frame(connection)
     known = sorted(_known_currencies(connection) | {c.upper() for c in extra_currencies})
+    context = hashlib.sha256(",".join(known).encode()).hexdigest()  # the currencies checked
+    frame = _won_deals_frame(connection, clean_files(connection, WON_DEALS, DEALS, context))
     findings: list[Finding] = []
     total = 0
     detail = None
@@ -270,10 +284,16 @@ def check_won_deals(
             (index, order) for order, item in enumerate(expects) for index in unexpected[item.key]
         )
         total = sum(counts.values())
-        findings = [  # only the listed ones are worded (a bad delivery may hold millions)
-            _won_deal_finding(frame.iloc[index], expects[order].key, known)
-            for index, order in failures[:MAX_FINDINGS]
+        listed = failures[:MAX_FINDINGS]  # only these are worded (a bad delivery may hold millions)
+        rows = _with_delivered(connection, frame.iloc[[index for index, _ in listed]])
+        findings = [
+            _won_deal_finding(row, expects[order].key, known)
+            for row, (_, order) in zip(rows, listed, strict=True)
         ]
+        if total == len(listed):  # every failing row is known: the other files are clean
+            failing = {str(row["source_file"]) for row in rows}
+            clean = set(frame["source_file"].astype(str)) - failing
+            remember_clean(connection, WON_DEALS, DEALS, clean, context)
     return outcome(
         WON_DEALS,
         WON_DEALS_TITLE,
@@ -302,7 +322,8 @@ def check_future_close_dates(
     if missing:
         return not_run(FUTURE_CLOSE, FUTURE_CLOSE_TITLE, Severity.WARNING, missing_reason(missing))
     day = today or datetime.now(UTC).date()
-    frame = _won_deals_frame(connection)
+    # a file without a deal after today stays so (today only moves on): looked at once
+    frame = _won_deals_frame(connection, clean_files(connection, FUTURE_CLOSE, DEALS))
     findings: list[Finding] = []
     total = 0
     if len(frame):
@@ -324,8 +345,12 @@ def check_future_close_dates(
             counts,
         )
         total = counts["future"]
-        for index in unexpected["future"]:
-            row = frame.iloc[index]
+        import pandas as pd
+
+        future = frame["close_date"] > pd.Timestamp(day)
+        clean = set(frame["source_file"].astype(str)) - set(frame.loc[future, "source_file"])
+        remember_clean(connection, FUTURE_CLOSE, DEALS, clean)
+        for row in _with_delivered(connection, frame.iloc[unexpected["future"][:MAX_FINDINGS]]):
             findings.append(
                 Finding(
                     _deal_where(row),
@@ -378,12 +403,18 @@ def _validate(
 
     ``frame`` must hold a ``_row_id`` column numbering its rows 0..n-1. With ``counts`` (a dict
     filled with each expectation's number of unexpected rows), only the first MAX_FINDINGS
-    positions of each are returned: GX's summary format, a quarter faster on big failures.
+    positions of each are returned: GX's summary format, listing the frame's own index (asking
+    GX for index columns makes it build them for every unexpected row: seconds per 100k).
     """
     import great_expectations as gx
 
     if ROW_ID not in frame.columns:
         frame = frame.assign(**{ROW_ID: range(len(frame))})
+    summary = counts is not None
+    if summary:
+        # GX builds the index columns of *every* unexpected row (10 s for 400k of them); the
+        # frame's own index, the row positions, is listed for the first MAX_FINDINGS only
+        frame = frame.reset_index(drop=True)
     context = _gx_context()
     name = f"{name}_{next(_RUNS)}"  # one context serves every validation of the process
     batch_definition = (
@@ -400,12 +431,15 @@ def _validate(
     )
     result = definition.run(
         batch_parameters={"dataframe": frame},
-        result_format={
-            "result_format": "COMPLETE" if counts is None else "SUMMARY",
-            "partial_unexpected_count": MAX_FINDINGS,
-            "unexpected_index_column_names": [ROW_ID, *key_columns],
-            "return_unexpected_index_query": False,
-        },
+        result_format=(
+            {"result_format": "SUMMARY", "partial_unexpected_count": MAX_FINDINGS}
+            if summary
+            else {
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": [ROW_ID, *key_columns],
+                "return_unexpected_index_query": False,
+            }
+        ),
     )
     found: dict[str, list[int]] = defaultdict(list)
     for item_result in result.results:
@@ -418,9 +452,12 @@ def _validate(
         if item_result.success:
             found[key] = []
             continue
-        listing = "unexpected_index_list" if counts is None else "partial_unexpected_index_list"
-        indexes = item_result.result.get(listing) or []
-        found[key] = sorted({int(entry[ROW_ID]) for entry in indexes})
+        if summary:
+            positions = item_result.result.get("partial_unexpected_index_list") or []
+            found[key] = sorted({int(position) for position in positions})
+        else:
+            indexes = item_result.result.get("unexpected_index_list") or []
+            found[key] = sorted({int(entry[ROW_ID]) for entry in indexes})
     return found
 
 
@@ -530,7 +567,10 @@ def _normalized_sql(ent: Entity, name: str) -> str:
 
 
 def _conflict_candidates_sql(ent: Entity) -> str:
-    """Rows of one raw table whose (file, key, modified_at) occurs more than once."""
+    """Rows of one raw table whose (file, key, modified_at) occurs more than once.
+
+    One parameter: the files to leave out (found clean by an earlier run).
+    """
     assert ent.versioned_by is not None
     key = " || '|' || ".join(f"coalesce({_normalized_sql(ent, k)}, '')" for k in ent.key)
     version = _normalized_sql(ent, ent.versioned_by)
@@ -544,7 +584,7 @@ def _conflict_candidates_sql(ent: Entity) -> str:
             SELECT _file, _row_number, {key} AS _key, {version} AS _version,
                 {quote(ent.versioned_by)} AS _version_delivered, {normalized}, {delivered}
             FROM {_raw(ent)}
-            WHERE _quarantined IS NOT TRUE
+            WHERE _quarantined IS NOT TRUE AND NOT list_contains(?, _file)
         ),
         repeated AS (
             SELECT _file, _key, _version FROM typed GROUP BY ALL HAVING count(*) > 1
@@ -585,34 +625,59 @@ def _conflict_finding(ent: Entity, group: pd.DataFrame) -> Finding:
 # ---------------------------------------------------------------------------- staging frames
 
 
-def _won_deals_frame(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Won deals of staging with their delivered values (raw) beside the typed ones."""
-    has_raw = table_exists(connection, "raw.crm__deals")
-    delivered = (
-        "r.amount AS delivered_amount, r.close_date AS delivered_close_date, "
-        "r.currency AS delivered_currency"
-        if has_raw
-        else "NULL::VARCHAR AS delivered_amount, NULL::VARCHAR AS delivered_close_date, "
-        "NULL::VARCHAR AS delivered_currency"
-    )
-    join = (
-        "LEFT JOIN raw.crm__deals AS r ON r._file = d.source_file AND r._row_number = d.source_row"
-        if has_raw
-        else ""
-    )
+def _won_deals_frame(connection: duckdb.DuckDBPyConnection, skip: Sequence[str]) -> pd.DataFrame:
+    """Won deals of staging, typed, but those of the files in ``skip`` (found clean before).
+
+    The delivered values: ``_with_delivered``, for the listed rows only.
+    """
     return connection.execute(
         f"""
         SELECT
             row_number() OVER (ORDER BY d.source_file, d.source_row, d.deal_id) - 1 AS {ROW_ID},
             d.deal_id, d.source_file, d.source_row, d.close_date,
             CAST(d.amount AS DOUBLE) AS amount_number, CAST(d.amount AS VARCHAR) AS amount_text,
-            d.currency, {delivered}
+            d.currency
         FROM staging.stg_crm__deals AS d
-        {join}
-        WHERE d.is_won
+        WHERE d.is_won AND NOT list_contains(?, d.source_file)
         ORDER BY d.source_file, d.source_row, d.deal_id
-        """
+        """,
+        [list(skip)],
     ).df()
+
+
+def _with_delivered(
+    connection: duckdb.DuckDBPyConnection, rows: pd.DataFrame
+) -> list[dict[str, Any]]:
+    """``rows`` of the won-deals frame with amount, close date and currency as delivered."""
+    records = rows.to_dict("records")
+    if not records or not table_exists(connection, "raw.crm__deals"):
+        return [{**r, **dict.fromkeys(_DELIVERED)} for r in records]
+    found = connection.execute(  # a superset (files x rows) of the listed rows
+        "SELECT _file, _row_number, amount, close_date, currency FROM raw.crm__deals "
+        "WHERE list_contains(?, _file) AND list_contains(?, _row_number)",
+        [
+            sorted({str(r["source_file"]) for r in records}),
+            sorted({int(r["source_row"]) for r in records}),
+        ],
+    ).fetchall()
+    delivered = {(file, int(row)): tuple(values) for file, row, *values in found}
+    missing = (None,) * len(_DELIVERED)
+    return [
+        {
+            **r,
+            **dict(
+                zip(
+                    _DELIVERED,
+                    delivered.get((r["source_file"], int(r["source_row"])), missing),
+                    strict=True,
+                )
+            ),
+        }
+        for r in records
+    ]
+
+
+_DELIVERED = ("delivered_amount", "delivered_close_date", "delivered_currency")
 
 
 def _known_currencies(connection: duckdb.DuckDBPyConnection) -> set[str]:

@@ -1,8 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_deals() }}",
+    )
+}}
+{# Incremental: a nightly build recomputes the credits of changed deals only (macros/incremental.sql). #}
+-- depends_on: {{ ref('int_changed_deals') }}
+
 with
 
 plan_credits as (
 
     select * from {{ ref('int_plan_credits') }}
+    where true
+        {{- only_changed_deals() }}
 
 ),
 

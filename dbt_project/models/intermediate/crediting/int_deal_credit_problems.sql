@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_deals() }}",
+    )
+}}
+{# Incremental: a nightly build looks again at the changed deals only (macros/incremental.sql). #}
+-- depends_on: {{ ref('int_changed_deals') }}
+
 with
 
 deals as (
@@ -22,6 +33,7 @@ won_deals as (
 
     select * from deals
     where is_won
+        {{- only_changed_deals() }}
 
 ),
 

@@ -1,4 +1,13 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_deals() }}",
+    )
+}}
+{# Incremental: a nightly build recomputes the credits of changed deals only (macros/incremental.sql). #}
+-- depends_on: {{ ref('int_changed_deals') }}
 
 with
 
@@ -44,6 +53,7 @@ won_deals as (
         and close_date is not null
         and amount is not null
         and currency is not null
+        {{- only_changed_deals() }}
 
 ),
 

@@ -1,9 +1,20 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_new_batch_keys('crm__accounts', 'account_id') }}",
+    )
+}}
+{# Incremental: a nightly build re-versions only the keys of new batches (macros/incremental.sql). #}
+
 with
 
 source as (
 
     select * from {{ source('raw', 'crm__accounts') }}
     where _quarantined is not true
+        {{- only_new_batch_keys('crm__accounts', 'account_id') }}
 
 ),
 

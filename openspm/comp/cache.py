@@ -1,0 +1,79 @@
+"""Keeping the comp.* tables when nothing they are made from changed (the nightly run).
+
+Loading comp/ parses every plan, assignment and quota and checks them against the HRIS
+employees: seconds for 10,000 people. The tables depend on nothing else, so a run whose comp/
+files, known employees and loading code are those of the last load keeps the tables as they are.
+The digest of those inputs is kept in ``comp_state.loaded_from``, written after the tables and
+forgotten before they are rewritten, so a load that fails is repeated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+
+from openspm.comp.load import SCHEMA, TABLES
+
+STATE_SCHEMA = "comp_state"
+DIGEST_TABLE = f"{STATE_SCHEMA}.loaded_from"
+_CODE_DIR = Path(__file__).resolve().parent
+
+
+def source_digest(comp_dir: Path, known_employees: set[str] | None) -> str:
+    """A digest of every file under ``comp_dir``, the known employees and the loading code."""
+    digest = hashlib.sha256()
+    for base, label in ((comp_dir, "comp"), (_CODE_DIR, "code")):
+        files = sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        for path in files:
+            digest.update(f"{label}:{path.relative_to(base).as_posix()}\0".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    employees = "\n".join(sorted(known_employees)) if known_employees is not None else "\0none"
+    digest.update(employees.encode())
+    return digest.hexdigest()
+
+
+def loaded_digest(connection: duckdb.DuckDBPyConnection) -> str | None:
+    """The digest of the last load, if it is recorded and every comp.* table exists."""
+    present = {
+        name
+        for (name,) in connection.execute(
+            "select table_name from duckdb_tables() where schema_name = ?", [SCHEMA]
+        ).fetchall()
+    }
+    recorded = connection.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+        DIGEST_TABLE.split("."),
+    ).fetchone()
+    if not recorded or not recorded[0] or any(t.name not in present for t in TABLES):
+        return None
+    row = connection.execute(f"select digest from {DIGEST_TABLE}").fetchone()
+    return row[0] if row else None
+
+
+def forget_digest(connection: duckdb.DuckDBPyConnection) -> None:
+    _ensure_table(connection)
+    connection.execute(f"delete from {DIGEST_TABLE}")
+
+
+def record_digest(connection: duckdb.DuckDBPyConnection, digest: str) -> None:
+    _ensure_table(connection)
+    connection.execute(f"delete from {DIGEST_TABLE}")
+    connection.execute(f"insert into {DIGEST_TABLE} values (?, current_timestamp)", [digest])
+
+
+def table_counts(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row counts of the comp.* tables, keyed like ``write_comp_tables``'s."""
+    counts = {}
+    for table in TABLES:
+        (count,) = connection.execute(f"select count(*) from {SCHEMA}.{table.name}").fetchone()
+        counts[f"{SCHEMA}.{table.name}"] = int(count)
+    return counts
+
+
+def _ensure_table(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute(
+        f"create schema if not exists {STATE_SCHEMA}; "
+        f"create table if not exists {DIGEST_TABLE} (digest varchar not null, loaded_at timestamp)"
+    )

@@ -1,0 +1,250 @@
+"""Whether a dbt build can be incremental, and what is new since the last successful one.
+
+Raw tables are append-only: ingestion never rewrites a loaded batch. So what changed since the
+last successful build is the batches loaded after it. Before a build, ``plan_build`` compares
+the warehouse with the record the last successful build left in ``dbt_state.last_build``:
+
+- the same dbt project, the same compensation tables, every incremental table present, and new
+  batches only of ``INCREMENTAL_ENTITIES``: an **incremental** build. The new batches are
+  listed in ``dbt_state.new_batches``, which the incremental models read
+  (``dbt_project/macros/incremental.sql``);
+- anything else (the first build, HR or fx or CRM users delivered, a plan edited, the SQL
+  upgraded): ``dbt build --full-refresh``. The record is deleted first, so a full refresh that
+  stops half-way is followed by another.
+
+``record_build`` writes the record after a build that succeeded over every model. After an
+incremental build that failed, the record stays: the next build sees the same new batches
+(and any later ones) and recomputes the same keys, which repairs what was half done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from openspm.entities import ENTITIES
+
+STATE_SCHEMA = "dbt_state"
+NEW_BATCHES = f"{STATE_SCHEMA}.new_batches"
+LAST_BUILD = f"{STATE_SCHEMA}.last_build"
+BUILT_BATCHES = f"{STATE_SCHEMA}.built_batches"
+COMP_SCHEMA = "comp"
+
+# Entities whose new batches an incremental build absorbs (their staging models and the
+# per-deal credit models are incremental). Every other entity feeds tables rebuilt whole.
+INCREMENTAL_ENTITIES = frozenset(
+    {"crm/deals", "crm/deal_splits", "crm/accounts", "erp/invoices", "erp/payments"}
+)
+# The incremental models' tables: all must exist for an incremental build.
+INCREMENTAL_TABLES = (
+    "staging.stg_crm__deals",
+    "staging.stg_crm__deal_splits",
+    "staging.stg_crm__accounts",
+    "staging.stg_erp__invoices",
+    "staging.stg_erp__payments",
+    "intermediate.int_deal_credits",
+    "intermediate.int_deal_credit_problems",
+    "marts.fct_credits",
+)
+_TABLE_OF_FOLDER = {e.folder: e.table for e in ENTITIES}
+_BATCH_COLUMNS = "raw_table varchar not null, file varchar not null"
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """How the next dbt build runs: ``full_refresh`` or not, why, and the new batches."""
+
+    full_refresh: bool
+    reason: str
+    new_batches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # raw table: files
+    fingerprint: str = ""
+
+    @property
+    def new_batch_count(self) -> int:
+        return sum(len(files) for files in self.new_batches.values())
+
+    def describe(self) -> str:
+        if self.full_refresh:
+            return f"full refresh: {self.reason}"
+        return f"incremental: {self.new_batch_count} new batch(es) since the last build"
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    """A digest of the dbt project's SQL and configuration (a changed model: full refresh)."""
+    digest = hashlib.sha256()
+    files = [project_dir / "dbt_project.yml"]
+    for folder in ("models", "macros", "tests"):
+        files += sorted(p for p in (project_dir / folder).rglob("*") if p.is_file())
+    for path in files:
+        if path.exists():
+            digest.update(str(path.relative_to(project_dir)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def plan_build(
+    connection: duckdb.DuckDBPyConnection, project_dir: Path, *, force_full_refresh: bool = False
+) -> BuildPlan:
+    """Decide between an incremental build and a full refresh; list the new batches."""
+    fingerprint = _fingerprint(connection, project_dir)
+    loaded = _loaded_batches(connection)
+    last = _last_build(connection)
+    reason = (
+        "asked for (openspm run --full-refresh)"
+        if force_full_refresh
+        else _full_refresh_reason(connection, fingerprint, loaded, last)
+    )
+    # a full refresh builds from every loaded batch; an incremental build from the new ones
+    built = _built_batches(connection) if reason is None else set()
+    new = _by_table(pair for pair in loaded if pair not in built)
+    return BuildPlan(
+        full_refresh=reason is not None,
+        reason=reason or "",
+        new_batches=new,
+        fingerprint=fingerprint,
+    )
+
+
+def prepare_build(connection: duckdb.DuckDBPyConnection, plan: BuildPlan) -> None:
+    """Write ``dbt_state.new_batches``; before a full refresh, forget the last build."""
+    _ensure_state_tables(connection)
+    connection.execute("begin transaction")
+    try:
+        connection.execute(f"delete from {NEW_BATCHES}")
+        rows = [(table, file) for table, files in plan.new_batches.items() for file in files]
+        if rows:
+            connection.executemany(f"insert into {NEW_BATCHES} values (?, ?)", rows)
+        if plan.full_refresh:
+            connection.execute(f"delete from {LAST_BUILD}")
+            connection.execute(f"delete from {BUILT_BATCHES}")
+        connection.execute("commit")
+    except BaseException:
+        connection.execute("rollback")
+        raise
+
+
+def record_build(connection: duckdb.DuckDBPyConnection, plan: BuildPlan) -> None:
+    """After a successful build of every model: what it was built from (the next plan's base)."""
+    _ensure_state_tables(connection)
+    connection.execute("begin transaction")
+    try:
+        connection.execute(f"delete from {LAST_BUILD}")
+        connection.execute(
+            f"insert into {LAST_BUILD} values (?, current_timestamp, ?)",
+            [plan.fingerprint, "full refresh" if plan.full_refresh else "incremental"],
+        )
+        rows = [(table, file) for table, files in plan.new_batches.items() for file in files]
+        if rows:
+            connection.executemany(f"insert into {BUILT_BATCHES} values (?, ?)", rows)
+        connection.execute(f"delete from {NEW_BATCHES}")
+        connection.execute("commit")
+    except BaseException:
+        connection.execute("rollback")
+        raise
+
+
+# ----------------------------------------------------------------------------------- internals
+
+
+def _full_refresh_reason(
+    connection: duckdb.DuckDBPyConnection,
+    fingerprint: str,
+    loaded: set[tuple[str, str]],
+    last: str | None,
+) -> str | None:
+    if last is None:
+        return "no earlier successful build is recorded"
+    if last != fingerprint:
+        return "the dbt project or the compensation configuration changed"
+    missing = [t for t in INCREMENTAL_TABLES if not _table_exists(connection, t)]
+    if missing:
+        return f"{', '.join(missing)} missing"
+    built = _built_batches(connection)
+    if built - loaded:
+        return "batches built earlier are no longer in raw (was the warehouse restored?)"
+    others = sorted(
+        {table for table, _ in loaded - built if table not in _incremental_raw_tables()}
+    )
+    if others:
+        return f"new batches of {', '.join(others)}"
+    return None
+
+
+def _incremental_raw_tables() -> set[str]:
+    return {_TABLE_OF_FOLDER[folder] for folder in INCREMENTAL_ENTITIES}
+
+
+def _fingerprint(connection: duckdb.DuckDBPyConnection, project_dir: Path) -> str:
+    """The dbt project and the content of every comp.* table, as one digest."""
+    parts = {"project": project_fingerprint(project_dir), "comp": _comp_digest(connection)}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _comp_digest(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    tables = connection.execute(
+        "select table_name from duckdb_tables() where schema_name = ? order by 1", [COMP_SCHEMA]
+    ).fetchall()
+    digest = {}
+    for (table,) in tables:
+        # order-independent: the count and the sum of the rows' hashes
+        count, total = connection.execute(
+            f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from {COMP_SCHEMA}."{table}" t'
+        ).fetchone()
+        digest[table] = f"{count}:{total}"
+    return digest
+
+
+def _loaded_batches(connection: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    if not _table_exists(connection, "raw.ingest_batches"):
+        return set()
+    rows = connection.execute(
+        "select entity, _file from raw.ingest_batches where status = 'loaded'"
+    ).fetchall()
+    return {(_TABLE_OF_FOLDER[e], f) for e, f in rows if e in _TABLE_OF_FOLDER}
+
+
+def _last_build(connection: duckdb.DuckDBPyConnection) -> str | None:
+    if not _table_exists(connection, LAST_BUILD):
+        return None
+    row = connection.execute(f"select fingerprint from {LAST_BUILD}").fetchone()
+    return row[0] if row else None
+
+
+def _built_batches(connection: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    if not _table_exists(connection, BUILT_BATCHES):
+        return set()
+    return set(connection.execute(f"select raw_table, file from {BUILT_BATCHES}").fetchall())
+
+
+def _by_table(pairs: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    tables: dict[str, list[str]] = {}
+    for table, file in pairs:
+        tables.setdefault(table, []).append(file)
+    return {table: tuple(sorted(files)) for table, files in sorted(tables.items())}
+
+
+def _ensure_state_tables(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute(
+        f"""
+        create schema if not exists {STATE_SCHEMA};
+        create table if not exists {NEW_BATCHES} ({_BATCH_COLUMNS});
+        create table if not exists {BUILT_BATCHES} ({_BATCH_COLUMNS});
+        create table if not exists {LAST_BUILD} (
+            fingerprint varchar not null, built_at timestamp not null, mode varchar not null
+        );
+        """
+    )
+
+
+def _table_exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".", 1)
+    row = connection.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(row and row[0])

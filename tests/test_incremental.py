@@ -1,0 +1,190 @@
+"""Incremental builds: a nightly run over new deal and split batches equals a full rebuild."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from openspm.demo import DemoSize, generate_workspace
+from openspm.incremental import LAST_BUILD, plan_build
+from openspm.runner import run_job
+from openspm.workspace import Workspace
+from pipelines.dbt_project import DBT_PROJECT_DIR
+
+SIZE = DemoSize(employees=40, deals=600, months=6, start=date(2025, 10, 1))
+MODIFIED = "2026-04-02T02:00:00Z"  # after every delivered version
+# every incremental table, and the marts computed from them
+COMPARED = (
+    "staging.stg_crm__deals",
+    "staging.stg_crm__deal_splits",
+    "staging.stg_crm__accounts",
+    "staging.stg_erp__invoices",
+    "staging.stg_erp__payments",
+    "intermediate.int_deal_credits",
+    "intermediate.int_deal_credit_problems",
+    "marts.fct_credits",
+    "marts.fct_attainment",
+    "marts.fct_payout_lines",
+    "marts.fct_payouts",
+)
+DEAL_COLUMNS = (
+    "deal_id, account_id, owner_id, deal_type, stage, is_won, close_date, amount, currency, "
+    "contract_start_date, contract_term_months, cancelled_date"
+)
+
+
+def _mode(ws: Workspace) -> str:
+    with duckdb.connect(str(ws.warehouse_path), read_only=True) as con:
+        return con.execute(f"select mode from {LAST_BUILD}").fetchone()[0]
+
+
+def _write_nightly_batches(ws: Workspace) -> None:
+    """Deals edited, deleted, lost and new; a split moved to another deal and one deleted."""
+    deals = ws.root / "landing" / "crm" / "deals" / "deals_2026-04-nightly.csv"
+    splits = ws.root / "landing" / "crm" / "deal_splits" / "deal_splits_2026-04-nightly.csv"
+    with duckdb.connect(str(ws.warehouse_path), read_only=True) as con:
+        con.execute(
+            f"""
+            copy (
+                with won as (
+                    select {DEAL_COLUMNS}, row_number() over (order by deal_id) as n
+                    from staging.stg_crm__deals
+                    where is_won
+                        and deal_id not in (select deal_id from staging.stg_crm__deal_splits)
+                )
+                select
+                    case when n % 5 = 4 then 'DN' || deal_id else deal_id end as deal_id,
+                    account_id, owner_id, deal_type,
+                    case when n % 5 = 2 then 'closed_lost' else stage end as stage,
+                    case when n % 5 = 2 then 'false' else cast(is_won as varchar) end as is_won,
+                    close_date,
+                    case when n % 5 = 0 then round(amount * 1.1, 2) else amount end as amount,
+                    currency, contract_start_date, contract_term_months,
+                    case when n % 5 = 3 then close_date + 10 else cancelled_date end
+                        as cancelled_date,
+                    '{MODIFIED}' as modified_at,
+                    case when n % 5 = 1 then 'true' else 'false' end as is_deleted
+                from won
+                where n <= 25
+            ) to '{deals}' (header, delimiter ',')
+            """
+        )
+        con.execute(
+            f"""
+            copy (
+                with picked as (
+                    select *, row_number() over (order by split_id) as n
+                    from staging.stg_crm__deal_splits
+                ),
+                target as (
+                    select deal_id as other_deal from staging.stg_crm__deals
+                    where is_won and deal_id not in (select deal_id from picked)
+                    order by deal_id limit 1
+                )
+                select split_id,
+                    case when n = 1 then other_deal else deal_id end as deal_id,
+                    owner_id, split_type, split_percent,
+                    '{MODIFIED}' as modified_at,
+                    case when n = 2 then 'true' else 'false' end as is_deleted
+                from picked, target
+                where n <= 2
+            ) to '{splits}' (header, delimiter ',')
+            """
+        )
+
+
+@pytest.fixture(scope="module")
+def nightly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Workspace]:
+    """A workspace after a full run and a nightly (incremental) run; a full rebuild beside it."""
+    root = tmp_path_factory.mktemp("incremental") / "ws"
+    generate_workspace(root, seed=5, size=SIZE)
+    ws = Workspace.open(root)
+    run_job("pipeline_job", ws, quiet=True)
+    assert _mode(ws) == "full refresh"
+    _write_nightly_batches(ws)
+    run_job("pipeline_job", ws, quiet=True)
+
+    rebuilt_root = root.parent / "rebuilt"
+    shutil.copytree(root, rebuilt_root)
+    rebuilt = Workspace.open(rebuilt_root)
+    with duckdb.connect(str(rebuilt.warehouse_path)) as con:
+        con.execute(f"delete from {LAST_BUILD}")  # no record: the next build is a full refresh
+    run_job("pipeline_job", rebuilt, quiet=True)
+    return ws, rebuilt
+
+
+@pytest.mark.slow
+def test_the_nightly_run_is_incremental_and_equals_a_full_rebuild(
+    nightly: tuple[Workspace, Workspace],
+) -> None:
+    ws, rebuilt = nightly
+    assert _mode(ws) == "incremental"
+    assert _mode(rebuilt) == "full refresh"
+    with duckdb.connect(str(ws.warehouse_path), read_only=True) as con:
+        con.execute(f"attach '{rebuilt.warehouse_path}' as rebuilt (read_only)")
+        for table in COMPARED:
+            # the rows' load times differ between the two builds; every other column must not
+            columns = ", ".join(
+                name
+                for (name,) in con.execute(
+                    "select column_name from duckdb_columns() where database_name = 'warehouse' "
+                    "and schema_name = ? and table_name = ? and column_name <> '_loaded_at'",
+                    table.split("."),
+                ).fetchall()
+            )
+            for one, other in (("", "rebuilt."), ("rebuilt.", "")):
+                (extra,) = con.execute(
+                    f"select count(*) from (select {columns} from {one}{table} "
+                    f"except all select {columns} from {other}{table})"
+                ).fetchone()
+                assert extra == 0, f"{table}: {extra} row(s) of {one or 'the nightly '}build only"
+        # the batches changed something: deals edited, lost and new; a deal deleted
+        nightly_deals = con.execute(
+            "select count(*), count(*) filter (where deal_id like 'DN%') "
+            "from staging.stg_crm__deals where modified_at = ?",
+            [MODIFIED],
+        ).fetchone()
+        assert nightly_deals == (20, 5)
+        assert con.execute(
+            "select count(distinct deal_id) from marts.fct_credits where deal_id like 'DN%'"
+        ).fetchone() == (5,)
+        assert con.execute(
+            "select count(*) from raw.crm__deals r where _file like '%nightly%' and is_deleted = "
+            "'true' and deal_id in (select deal_id from marts.fct_credits)"
+        ).fetchone() == (0,)
+
+
+@pytest.mark.slow
+def test_new_hr_batches_or_an_edited_model_mean_a_full_refresh(
+    nightly: tuple[Workspace, Workspace], tmp_path: Path
+) -> None:
+    ws, _ = nightly
+    scratch = tmp_path / "warehouse.duckdb"
+    shutil.copy(ws.warehouse_path, scratch)
+    with duckdb.connect(str(scratch)) as con:
+        assert plan_build(con, DBT_PROJECT_DIR).describe() == (
+            "incremental: 0 new batch(es) since the last build"
+        )
+        project = tmp_path / "dbt_project"
+        shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+        model = project / "models" / "marts" / "fct_payouts.sql"
+        model.write_text(model.read_text() + "\n-- edited\n")
+        assert plan_build(con, project).reason == (
+            "the dbt project or the compensation configuration changed"
+        )
+        con.execute(
+            "insert into raw.ingest_batches select entity, 'hris/employees/late.csv', "
+            "_file_hash, file_size, file_format, row_count, quarantined_rows, status, message, "
+            "_loaded_at from raw.ingest_batches where entity = 'hris/employees' limit 1"
+        )
+        plan = plan_build(con, DBT_PROJECT_DIR)
+        assert plan.full_refresh and plan.reason == "new batches of hris__employees"
+        con.execute("update comp.quotas set quota = quota + 1 where rowid = 0")
+        con.execute("delete from raw.ingest_batches where _file = 'hris/employees/late.csv'")
+        assert plan_build(con, DBT_PROJECT_DIR).reason == (
+            "the dbt project or the compensation configuration changed"
+        )
