@@ -52,20 +52,26 @@ class ProcessResult:
     returncode: int
     wall: float
     peak_tree_mb: float  # largest sum of RSS over the process and its descendants (sampled)
-    max_process_mb: float  # largest RSS of any single process of the tree (rusage)
+    max_process_mb: float  # largest peak RSS (VmHWM) of a single process of the tree (sampled)
     stdout: str
     stderr: str
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """RSS of ``pid`` and every descendant, from /proc (0 when gone)."""
-    total, todo = 0, [pid]
+def _tree_rss_kb(pid: int) -> tuple[int, int]:
+    """RSS of ``pid`` and every descendant, and the largest peak RSS (VmHWM) among them (KB).
+
+    From /proc; (0, 0) when gone. VmHWM is each process's own high-water mark since its exec
+    (rusage's ru_maxrss is not: a forked child starts with its parent's figure).
+    """
+    total, largest, todo = 0, 0, [pid]
     while todo:
         current = todo.pop()
         try:
             with open(f"/proc/{current}/status", encoding="ascii") as handle:
                 for line in handle:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith("VmHWM:"):
+                        largest = max(largest, int(line.split()[1]))
+                    elif line.startswith("VmRSS:"):
                         total += int(line.split()[1])
                         break
             for task in os.listdir(f"/proc/{current}/task"):
@@ -73,7 +79,7 @@ def _tree_rss_kb(pid: int) -> int:
                     todo.extend(int(child) for child in handle.read().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-    return total
+    return total, largest
 
 
 def run_process(
@@ -89,12 +95,13 @@ def run_process(
         stderr=subprocess.PIPE,
         text=True,
     )
-    peak = [0]
+    peak = [0, 0]  # sum over the tree, largest single process
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+            total, largest = _tree_rss_kb(proc.pid)
+            peak[0], peak[1] = max(peak[0], total), max(peak[1], largest)
             done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -107,7 +114,7 @@ def run_process(
     ]
     for reader in readers:
         reader.start()
-    _, status, usage = os.wait4(proc.pid, 0)
+    _, status, _usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     done.set()
@@ -115,7 +122,7 @@ def run_process(
     for reader in readers:
         reader.join()
     return ProcessResult(
-        proc.returncode, wall, peak[0] / 1024, usage.ru_maxrss / 1024, "".join(out), "".join(err)
+        proc.returncode, wall, peak[0] / 1024, peak[1] / 1024, "".join(out), "".join(err)
     )
 
 

@@ -53,25 +53,35 @@
 {#
     engine_ratio(numerator, denominator): numerator / denominator rounded half away from zero to
     10 decimals, DECIMAL(38,10), without DOUBLE (DuckDB divides DECIMALs in DOUBLE). Both sides
-    have at most 14 decimals and lie below 10^24: with N and D the values x 10^14 as HUGEINT,
-    ratio x 10^10 = N x 10^10 / D, rounded as (2 |N| 10^10 + D) // (2 D) with N's sign.
+    have at most 14 decimals: with N and D the values x 10^14 as HUGEINT (engine_scaled_14),
+    ratio x 10^10 = N x 10^10 / D, rounded as (2 |N| 10^10 + D) // (2 D) with N's sign. Exact
+    while |numerator| < 10^13 (a HUGEINT holds 1.7 x 10^38).
     NULL when the denominator is NULL or not positive.
 #}
 {% macro engine_ratio(numerator, denominator) -%}
+    {%- set n = engine_scaled_14(numerator) -%}
+    {%- set d = engine_scaled_14(denominator) -%}
     case when {{ denominator }} > 0 then
         cast(
             cast(
-                sign(cast({{ numerator }} * 100000000000000 as hugeint))
-                * (
-                    (2 * abs(cast({{ numerator }} * 100000000000000 as hugeint)) * cast(10000000000 as hugeint)
-                        + cast({{ denominator }} * 100000000000000 as hugeint))
-                    // (2 * cast({{ denominator }} * 100000000000000 as hugeint))
-                )
+                sign({{ n }})
+                * ((2 * abs({{ n }}) * cast(10000000000 as hugeint) + {{ d }}) // (2 * {{ d }}))
                 as decimal(38, 0)
             ) * cast(0.0000000001 as decimal(11, 10))
             as decimal(38, 10)
         )
     end
+{%- endmacro %}
+
+
+{#
+    engine_scaled_14(x): x (at most 14 decimals) x 10^14 as an exact HUGEINT. Integer and
+    fractional parts are scaled apart: x * 10^14 in DECIMAL(38,14) itself overflows once
+    |x| reaches 10^10 (a roll-up credit to date of ten billion, e.g. a CEO over 5M deals).
+#}
+{% macro engine_scaled_14(x) -%}
+    (cast(trunc({{ x }}) as hugeint) * cast(100000000000000 as hugeint)
+        + cast(({{ x }} - trunc({{ x }})) * 100000000000000 as hugeint))
 {%- endmacro %}
 
 
