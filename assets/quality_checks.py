@@ -19,7 +19,7 @@ from openspm.entities import ENTITIES, Entity
 from openspm.periods import period_of, period_of_partition_key
 from openspm.quality import CHECKS, Check, CheckOutcome, record_outcomes, run_checks
 from openspm.quality.findings import Severity, Status
-from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource
+from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource, duckdb_memory_limit
 
 LANDING = "landing"
 ERROR = dg.AssetCheckSeverity.ERROR
@@ -104,6 +104,7 @@ def data_quality_checks(
 ) -> Iterator[dg.AssetCheckResult]:
     ws = workspace.open()
     with duckdb.connect(str(ws.warehouse_path)) as connection:
+        connection.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")  # else 80% of RAM
         period = run_period(context, connection)
         outcomes = run_checks(connection, period)
         record_outcomes(connection, context.run.run_id, period, outcomes)

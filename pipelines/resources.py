@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -9,6 +10,13 @@ import dagster as dg
 from openspm.workspace import Workspace
 
 DUCKDB_WRITER_POOL = "duckdb_writer"  # DuckDB admits one writing process: steps share one slot
+DUCKDB_MEMORY_LIMIT_ENV = "OPENSPM_DUCKDB_MEMORY_LIMIT"  # also read by dbt_project/profiles.yml
+DUCKDB_MEMORY_LIMIT = "2GB"
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit for the big steps (beyond it joins and sorts spill to disk)."""
+    return os.environ.get(DUCKDB_MEMORY_LIMIT_ENV) or DUCKDB_MEMORY_LIMIT
 
 
 class WorkspaceResource(dg.ConfigurableResource):

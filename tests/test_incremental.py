@@ -9,8 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from assets.dbt_models import FULL_REFRESH_TAG
 from openspm.demo import DemoSize, generate_workspace
-from openspm.incremental import LAST_BUILD, plan_build
+from openspm.incremental import INCREMENTAL_TABLES, LAST_BUILD, plan_build
 from openspm.runner import run_job
 from openspm.workspace import Workspace
 from pipelines.dbt_project import DBT_PROJECT_DIR
@@ -19,14 +20,7 @@ SIZE = DemoSize(employees=40, deals=600, months=6, start=date(2025, 10, 1))
 MODIFIED = "2026-04-02T02:00:00Z"  # after every delivered version
 # every incremental table, and the marts computed from them
 COMPARED = (
-    "staging.stg_crm__deals",
-    "staging.stg_crm__deal_splits",
-    "staging.stg_crm__accounts",
-    "staging.stg_erp__invoices",
-    "staging.stg_erp__payments",
-    "intermediate.int_deal_credits",
-    "intermediate.int_deal_credit_problems",
-    "marts.fct_credits",
+    *INCREMENTAL_TABLES,
     "marts.fct_attainment",
     "marts.fct_payout_lines",
     "marts.fct_payouts",
@@ -111,9 +105,8 @@ def nightly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Worksp
     rebuilt_root = root.parent / "rebuilt"
     shutil.copytree(root, rebuilt_root)
     rebuilt = Workspace.open(rebuilt_root)
-    with duckdb.connect(str(rebuilt.warehouse_path)) as con:
-        con.execute(f"delete from {LAST_BUILD}")  # no record: the next build is a full refresh
-    run_job("pipeline_job", rebuilt, quiet=True)
+    # nothing new: incremental, unless asked (`openspm run --full-refresh` sets this tag)
+    run_job("pipeline_job", rebuilt, quiet=True, tags={FULL_REFRESH_TAG: "true"})
     return ws, rebuilt
 
 
@@ -169,6 +162,8 @@ def test_new_hr_batches_or_an_edited_model_mean_a_full_refresh(
         assert plan_build(con, DBT_PROJECT_DIR).describe() == (
             "incremental: 0 new batch(es) since the last build"
         )
+        forced = plan_build(con, DBT_PROJECT_DIR, force_full_refresh=True)
+        assert forced.full_refresh and forced.reason == "asked for (openspm run --full-refresh)"
         project = tmp_path / "dbt_project"
         shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
         model = project / "models" / "marts" / "fct_payouts.sql"
