@@ -335,8 +335,6 @@ def main(argv: list[str] | None = None) -> int:
             employees = args.employees or 10_000
             out = bench_size(deals, employees, scratch)
             out["machine"] = about
-            for key in ("full_run", "nightly_run", "close"):
-                out[key].pop("nodes", None) if key != "full_run" else None
             path = RESULTS / f"{out['size']}.json"
             path.write_text(json.dumps(out, indent=1, default=str) + "\n", encoding="utf-8")
             report(out)
