@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from openspm.entities import ENTITIES
+from openspm.warehouse import table_exists
 
 STATE_SCHEMA = "dbt_state"
 NEW_BATCHES = f"{STATE_SCHEMA}.new_batches"
@@ -161,7 +162,7 @@ def _full_refresh_reason(
         return "no earlier successful build is recorded"
     if last != fingerprint:
         return "the dbt project or the compensation configuration changed"
-    missing = [t for t in INCREMENTAL_TABLES if not _table_exists(connection, t)]
+    missing = [t for t in INCREMENTAL_TABLES if not table_exists(connection, t)]
     if missing:
         return f"{', '.join(missing)} missing"
     built = _built_batches(connection)
@@ -200,7 +201,7 @@ def _comp_digest(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def _loaded_batches(connection: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
-    if not _table_exists(connection, "raw.ingest_batches"):
+    if not table_exists(connection, "raw.ingest_batches"):
         return set()
     rows = connection.execute(
         "select entity, _file from raw.ingest_batches where status = 'loaded'"
@@ -209,14 +210,14 @@ def _loaded_batches(connection: duckdb.DuckDBPyConnection) -> set[tuple[str, str
 
 
 def _last_build(connection: duckdb.DuckDBPyConnection) -> str | None:
-    if not _table_exists(connection, LAST_BUILD):
+    if not table_exists(connection, LAST_BUILD):
         return None
     row = connection.execute(f"select fingerprint from {LAST_BUILD}").fetchone()
     return row[0] if row else None
 
 
 def _built_batches(connection: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
-    if not _table_exists(connection, BUILT_BATCHES):
+    if not table_exists(connection, BUILT_BATCHES):
         return set()
     return set(connection.execute(f"select raw_table, file from {BUILT_BATCHES}").fetchall())
 
@@ -239,12 +240,3 @@ def _ensure_state_tables(connection: duckdb.DuckDBPyConnection) -> None:
         );
         """
     )
-
-
-def _table_exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".", 1)
-    row = connection.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
-    return bool(row and row[0])

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from openspm.comp.load import SCHEMA, TABLES
+from openspm.warehouse import table_exists
 
 STATE_SCHEMA = "comp_state"
 DIGEST_TABLE = f"{STATE_SCHEMA}.loaded_from"
@@ -42,11 +43,7 @@ def loaded_digest(connection: duckdb.DuckDBPyConnection) -> str | None:
             "select table_name from duckdb_tables() where schema_name = ?", [SCHEMA]
         ).fetchall()
     }
-    recorded = connection.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-        DIGEST_TABLE.split("."),
-    ).fetchone()
-    if not recorded or not recorded[0] or any(t.name not in present for t in TABLES):
+    if not table_exists(connection, DIGEST_TABLE) or any(t.name not in present for t in TABLES):
         return None
     row = connection.execute(f"select digest from {DIGEST_TABLE}").fetchone()
     return row[0] if row else None

@@ -9,19 +9,10 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 import duckdb
 
 from openspm.periods import month_start, next_period
+from openspm.warehouse import table_exists
 
 CENT = Decimal("0.01")
 RATE_SCALE = Decimal("0.000000000001")  # rates keep 12 decimals (DECIMAL(24,12))
-
-
-def table_exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether ``schema.name`` exists as a table or view."""
-    schema, _, name = table.rpartition(".")
-    row = connection.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema or "main", name],
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def missing_tables(connection: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> list[str]:

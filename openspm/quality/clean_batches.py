@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import duckdb
 
-from openspm.quality._warehouse import table_exists
+from openspm.warehouse import table_exists
 
 TABLE = "quality.clean_batches"
 VERSION = 1
