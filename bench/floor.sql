@@ -59,6 +59,25 @@ qualify row_number() over (
     partition by rate_date, upper(trim(from_currency)), upper(trim(to_currency))
     order by _file desc) = 1;
 
+-- Rule 1 for a set of (from_currency, to_currency, as_of_date) requests, for credits and for
+-- payouts: the latest rate of the pair by the date, else the inverse pair's, inverted (integer
+-- arithmetic, half-up to 12 decimals); a non-positive rate is missing.
+create or replace temp macro fx_rates_asof(requests) as table
+select r.from_currency, r.to_currency, r.as_of_date,
+    case
+        when d.rate is not null then case when d.rate > 0 then d.rate::decimal(24, 12) end
+        when i.rate > 0 then ((2000000000000000000000000::hugeint
+            + (i.rate * 1000000000000)::hugeint) // (2 * (i.rate * 1000000000000)::hugeint)
+            )::decimal(38, 0) * 0.000000000001::decimal(13, 12)
+    end::decimal(24, 12) as fx_rate
+from query_table(requests) as r
+asof left join fx as d
+    on d.from_currency = r.from_currency and d.to_currency = r.to_currency
+    and d.rate_date <= r.as_of_date
+asof left join fx as i
+    on i.from_currency = r.to_currency and i.to_currency = r.from_currency
+    and i.rate_date <= r.as_of_date;
+
 -- 2. Hierarchy: manager ranges and every (employee, ancestor, range) -------------------------
 
 create or replace temp table closure as
@@ -165,22 +184,7 @@ requests as (
     where source_currency <> plan_currency
 ),
 rates as (
-    -- rule 1: the latest rate of the pair by the date, else the inverse pair's, inverted
-    -- (integer arithmetic, half-up to 12 decimals); a non-positive rate is missing
-    select r.from_currency, r.to_currency, r.as_of_date,
-        case
-            when d.rate is not null then case when d.rate > 0 then d.rate::decimal(24, 12) end
-            when i.rate > 0 then ((2000000000000000000000000::hugeint
-                + (i.rate * 1000000000000)::hugeint) // (2 * (i.rate * 1000000000000)::hugeint)
-                )::decimal(38, 0) * 0.000000000001::decimal(13, 12)
-        end::decimal(24, 12) as fx_rate
-    from requests as r
-    asof left join fx as d
-        on d.from_currency = r.from_currency and d.to_currency = r.to_currency
-        and d.rate_date <= r.as_of_date
-    asof left join fx as i
-        on i.from_currency = r.to_currency and i.to_currency = r.from_currency
-        and i.rate_date <= r.as_of_date
+    select * from fx_rates_asof(requests)
 )
 select assigned.*,
     case when assigned.source_currency = assigned.plan_currency then 1::decimal(24, 12)
@@ -485,20 +489,7 @@ requests as (
     where a.from_currency <> c.currency
 ),
 rates as (
-    select r.from_currency, r.to_currency, r.as_of_date,
-        case
-            when d.rate is not null then case when d.rate > 0 then d.rate::decimal(24, 12) end
-            when i.rate > 0 then ((2000000000000000000000000::hugeint
-                + (i.rate * 1000000000000)::hugeint) // (2 * (i.rate * 1000000000000)::hugeint)
-                )::decimal(38, 0) * 0.000000000001::decimal(13, 12)
-        end::decimal(24, 12) as fx_rate
-    from requests as r
-    asof left join fx as d
-        on d.from_currency = r.from_currency and d.to_currency = r.to_currency
-        and d.rate_date <= r.as_of_date
-    asof left join fx as i
-        on i.from_currency = r.to_currency and i.to_currency = r.from_currency
-        and i.rate_date <= r.as_of_date
+    select * from fx_rates_asof(requests)
 ),
 converted as (
     select a.employee_id, a.period, a.kind,
