@@ -1,4 +1,4 @@
-"""The data-quality gates outside dbt (contract section 6) as Dagster asset checks.
+"""The data-quality gates outside dbt (docs/contract.md section 6) as Dagster asset checks.
 
 One step runs every check of ``openspm.quality.CHECKS`` once, after the dbt build, records
 the outcomes in ``quality.*`` for the close report, and reports them as asset checks:

@@ -1,4 +1,4 @@
--- The floor: credits (contract rules 1-5) and monthly payout lines and payouts (rules 6-11)
+-- The floor: credits (docs/contract.md rules 1-5) and monthly payout lines and payouts (rules 6-11)
 -- straight from the landing files, in one hand-written DuckDB script. No Dagster, no dbt, no
 -- raw or staging layer: bench/floor.py substitutes
 --   ${crm/deals}, ${crm/deal_splits}, ${crm/users}, ${hris/employees}, ${hris/job_history},
@@ -13,7 +13,7 @@
 -- with first_period set to that month. Money stays DECIMAL; the arithmetic that decides
 -- rounding (fx conversion, tier earnings, cents) is the contract's, written as the engine
 -- writes it (docs/crediting.md, docs/engine.md).
--- Versioning (contract section 2): per key the greatest modified_at, then the file name that
+-- Versioning (docs/contract.md section 2): per key the greatest modified_at, then the file name that
 -- sorts last; a key whose latest version is deleted is dropped. (Rows of one batch with the
 -- same key and modified_at are a blocking data-quality error, so no row-number tie-break.)
 

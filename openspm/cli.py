@@ -1,4 +1,4 @@
-"""The ``openspm`` command line (contract section 8)."""
+"""The ``openspm`` command line (docs/contract.md section 8)."""
 
 from __future__ import annotations
 

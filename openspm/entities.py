@@ -92,7 +92,7 @@ ENTITIES: tuple[Entity, ...] = (
             Column("stage"),
             Column("is_won", T.BOOLEAN),
             # A won deal without amount, close date or currency is a blocking data-quality
-            # failure of its own (contract section 6), so empty values pass ingestion.
+            # failure of its own (docs/contract.md section 6), so empty values pass ingestion.
             Column("close_date", T.DATE, nullable=True),
             Column("amount", T.DECIMAL, nullable=True, precision=20, scale=6),
             Column("currency", T.CURRENCY, nullable=True),

@@ -128,7 +128,7 @@ def first_period(workspace: Workspace, connection: duckdb.DuckDBPyConnection | N
     """openspm.yaml ``first_period``, else the month of the earliest plan assignment.
 
     The assignment comes from the table comp.plan_assignments when ``connection`` is given and
-    has it, else from the file comp/plan_assignments.csv (contract section 4.12).
+    has it, else from the file comp/plan_assignments.csv (docs/contract.md section 4.12).
     """
     if workspace.settings.first_period:
         return parse_period(workspace.settings.first_period, "first_period")

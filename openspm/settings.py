@@ -1,7 +1,7 @@
 """``openspm.yaml``: the workspace settings, parsed into a typed, validated object.
 
 Unknown keys are refused, as are values of the wrong type; every error names the key path and
-the reason (contract section 1).
+the reason (docs/contract.md section 1).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class _Strict(BaseModel):
 
 
 class GlAccounts(_Strict):
-    """General-ledger account names used in journal entries (contract section 5)."""
+    """General-ledger account names used in journal entries (docs/contract.md section 5)."""
 
     deferred_commissions: str = "deferred_commissions"
     commission_expense: str = "commission_expense"
@@ -38,7 +38,7 @@ class GlAccounts(_Strict):
 
 
 class AccountingSettings(GlAccounts):
-    """Commission accounting policy (ASC 340-40 / IFRS 15), contract section 5."""
+    """Commission accounting policy (ASC 340-40 / IFRS 15), docs/contract.md section 5."""
 
     practical_expedient: bool = True
     renewals_commensurate: bool = True

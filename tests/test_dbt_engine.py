@@ -1,4 +1,4 @@
-"""The commission engine (contract section 4, rules 6-11) on a hand-made warehouse.
+"""The commission engine (docs/contract.md section 4, rules 6-11) on a hand-made warehouse.
 
 Raw tables as ingestion writes them, comp tables written by ``openspm.comp.write_comp_tables``
 from real plan files, empty finance tables with the DDL of docs/engine-interface.md; one

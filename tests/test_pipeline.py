@@ -209,7 +209,7 @@ def test_edits_and_deletes_in_a_later_batch_reach_staging(tiny: Workspace) -> No
 
 
 def test_demo_credits_reconcile_to_deal_amounts(built_demo: Workspace) -> None:
-    """Each won deal's direct and split credits add up to its amount (contract rule 2)."""
+    """Each won deal's direct and split credits add up to its amount (docs/contract.md rule 2)."""
     mismatches = query(
         built_demo,
         """

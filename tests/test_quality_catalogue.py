@@ -1,6 +1,6 @@
 """A catalogue of bad inputs: each must stop the close, say where and what, and change nothing.
 
-Contract section 6 lists what blocks a month; section 2 what a landing file may look like. Each
+docs/contract.md section 6 lists what blocks a month; section 2 what a landing file may look like. Each
 case below is one delivery a company could really make (a new batch file in an entity's landing
 folder, or an edit of comp/ by the administrator). Cases that can coexist share one workspace
 and one close, grouped by where the close stops:
@@ -17,7 +17,7 @@ For every bad case: (a) one finding names the place (file and row, or key), the 
 problem, both in the run's outcomes (and quality.findings where the run recorded them) and in
 the close report; (b) nothing is published for the month; (c) every landing file is unchanged.
 
-Reconciliations (contract section 6, last bullet) cannot fail on valid-looking input because
+Reconciliations (docs/contract.md section 6, last bullet) cannot fail on valid-looking input because
 the engine is consistent: they are unit-tested on tampered tables in tests/test_quality.py, and
 group 6 tampers with the drafts inside a real close (as an engine bug would leave them).
 """
@@ -82,7 +82,7 @@ class Case:
     """
 
     id: str
-    kind: str  # the failure class of contract section 6 (or "valid")
+    kind: str  # the failure class of docs/contract.md section 6 (or "valid")
     files: Callable[[People], Mapping[str, bytes]] = lambda p: {}
     expect: Callable[[People], tuple[str, ...]] = lambda p: ()
     edit: Callable[[Path, People], None] | None = None

@@ -1,5 +1,5 @@
 {#
-    Commission engine arithmetic (contract section 4, rules 7-8; docs/engine.md).
+    Commission engine arithmetic (docs/contract.md section 4, rules 7-8; docs/engine.md).
 
     engine_tier_earnings(ctd): an aggregate over the rows of one (key, month) joined to its
     tiers (`tiers`, with the month's row in `with_before`: rate_method, quota): earnings to date

@@ -1,5 +1,5 @@
 {#
-    Currency conversion (contract section 4, rule 1), written once for every model that converts.
+    Currency conversion (docs/contract.md section 4, rule 1), written once for every model that converts.
 
     fx_inverse_rate(rate): 1 / rate, rounded half-up to 12 decimals, as DECIMAL(24,12).
     DuckDB divides DECIMALs in DOUBLE, so the division is done on integers instead: with

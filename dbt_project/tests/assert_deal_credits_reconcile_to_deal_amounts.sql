@@ -6,7 +6,7 @@
 }}
 
 {#
-    Internal reconciliation (contract section 6): every won deal's direct and split credits, at
+    Internal reconciliation (docs/contract.md section 6): every won deal's direct and split credits, at
     person-credit level before the component fan-out, sum exactly to its amount x (its revenue
     split percentages / 100), i.e. to its amount when it has no revenue split or its splits sum
     to exactly 100. A deal without revenue splits has exactly one direct credit and a deal with

@@ -1,4 +1,4 @@
-"""The compensation configuration of a workspace (contract section 3).
+"""The compensation configuration of a workspace (docs/contract.md section 3).
 
 ``comp/plans/*.yaml`` (plans), ``comp/plan_assignments.csv``, ``comp/quotas.csv`` and the
 optional ``comp/adjustments.csv`` are read into typed, validated objects::

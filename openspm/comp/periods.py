@@ -1,4 +1,4 @@
-"""Quota period arithmetic (contract section 4, rule 6).
+"""Quota period arithmetic (docs/contract.md section 4, rule 6).
 
 Quota periods are aligned to a plan's ``effective_from`` (always the first of a month):
 ``year`` is the plan year (12 months from effective_from), ``quarter`` a 3-month block from it,

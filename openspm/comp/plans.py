@@ -1,4 +1,4 @@
-"""Plan files (``comp/plans/*.yaml``, contract section 3): typed models and their rules.
+"""Plan files (``comp/plans/*.yaml``, docs/contract.md section 3): typed models and their rules.
 
 The models refuse unknown keys and wrong types; rules that relate several values (tiers that
 rise, dates in order, ids used once) are checked by validators that report the exact key path of

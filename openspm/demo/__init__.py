@@ -1,4 +1,4 @@
-"""The bundled demo: a generated workspace of a sales company (contract sections 1-3).
+"""The bundled demo: a generated workspace of a sales company (docs/contract.md sections 1-3).
 
 >>> from openspm.demo import DemoSize, generate_workspace
 >>> summary = generate_workspace(Path("demo"), seed=7, size=DemoSize(employees=150))

@@ -2,7 +2,7 @@
 
 ``generate_workspace`` builds the in-memory model (organisation, plans and assignments, fx
 rates, accounts, deals, splits, invoices, quotas, adjustments) and writes it as a workspace
-(contract sections 1-3): ``openspm.yaml``, ``landing/<system>/<entity>/`` batches, ``comp/``.
+(docs/contract.md sections 1-3): ``openspm.yaml``, ``landing/<system>/<entity>/`` batches, ``comp/``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Compensation plans of the demo (contract section 3) and who holds which plan when.
+"""Compensation plans of the demo (docs/contract.md section 3) and who holds which plan when.
 
 One plan per role, plan year and currency (USD; ``-EMEA`` plans in EUR; ``-UKI`` plans in GBP),
 plus new-hire variants that carry a draw for the first three months (``AE-2026-NH03``: an AE
@@ -357,7 +357,7 @@ def _amount(value: int) -> str:
 
 
 def render_plan(plan: Plan) -> str:
-    """The plan file in the exact format of contract section 3."""
+    """The plan file in the exact format of docs/contract.md section 3."""
     t = plan.template
     lines = [
         f"id: {plan.id}",

@@ -72,7 +72,7 @@ def cents(value: Decimal) -> Decimal:
 def fx_rate(
     connection: duckdb.DuckDBPyConnection, from_currency: str, to_currency: str, as_of: date
 ) -> Decimal | None:
-    """The rate of 1 ``from_currency`` in ``to_currency`` on ``as_of`` (contract 4.1).
+    """The rate of 1 ``from_currency`` in ``to_currency`` on ``as_of`` (docs/contract.md rule 4.1).
 
     Exactly 1 for the same currency; else the latest staging.stg_erp__fx_rates row of the pair
     dated on or before ``as_of``; else the inverse of the latest row of the inverse pair, rounded

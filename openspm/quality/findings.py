@@ -1,4 +1,4 @@
-"""The data model of data-quality checks (contract section 6) and its warehouse tables.
+"""The data model of data-quality checks (docs/contract.md section 6) and its warehouse tables.
 
 A check yields one ``CheckOutcome``: passed, failed (with ``Finding``s naming the file, row or
 key, the offending value and what is wrong) or not run (and why). Outcomes of a run are kept in

@@ -308,7 +308,7 @@ def check_net_payout(
     """Payouts of ``period`` whose net_payout does not follow from their parts (blocking).
 
     net_payout = max(0, commission + spiff + draw_top_up - draw_recovery + adjustments +
-    negative_carry_in) (contract 4.11, docs/engine.md).
+    negative_carry_in) (docs/contract.md rule 4.11, docs/engine.md).
     """
     payouts_table, _ = payout_tables(schema)
     missing = missing_tables(connection, [payouts_table])
