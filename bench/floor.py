@@ -30,7 +30,7 @@ from openspm.workspace import Workspace
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
 
-# What the floor reads of each landing entity, typed as staging types it (docs/contract.md section 2)
+# What the floor reads of each landing entity, typed as staging types it (docs/contract.md s. 2)
 ENTITIES: dict[str, dict[str, str]] = {
     "crm/deals": {
         "deal_id": "varchar", "owner_id": "varchar", "deal_type": "varchar",

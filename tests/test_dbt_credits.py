@@ -1,4 +1,4 @@
-"""Crediting (docs/contract.md section 4, rules 1-5) on a hand-made warehouse: raw tables + comp tables.
+"""Crediting (docs/contract.md section 4, rules 1-5) on a hand-made warehouse.
 
 The raw tables are created as docs/raw-layer.md describes them; the comp tables are written by
 ``openspm.comp.write_comp_tables`` from real plan files and CSVs. Two warehouses are built in

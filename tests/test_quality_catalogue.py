@@ -1,6 +1,6 @@
 """A catalogue of bad inputs: each must stop the close, say where and what, and change nothing.
 
-docs/contract.md section 6 lists what blocks a month; section 2 what a landing file may look like. Each
+docs/contract.md section 6 lists what blocks a month; section 2 what a landing file may be. Each
 case below is one delivery a company could really make (a new batch file in an entity's landing
 folder, or an edit of comp/ by the administrator). Cases that can coexist share one workspace
 and one close, grouped by where the close stops:

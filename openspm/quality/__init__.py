@@ -1,4 +1,4 @@
-"""Data-quality gates (docs/contract.md section 6): checks, their findings, storage and the close report.
+"""Data-quality gates (docs/contract.md section 6): checks, findings, storage, close report.
 
     from openspm.quality import CHECKS, run_checks, record_outcomes, write_report
     outcomes = run_checks(connection, "2026-03")          # one CheckOutcome per check
