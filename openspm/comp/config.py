@@ -20,9 +20,10 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from openspm.comp.periods import QuotaPeriod
-from openspm.comp.plans import Component, Plan, read_plan_file
+from openspm.comp.plan_files import read_plan_file
+from openspm.comp.plans import Component, Plan
 from openspm.comp.problems import CompConfigError, ConfigProblem
+from openspm.comp.quota_periods import QuotaPeriod
 from openspm.comp.tables import (
     ADJUSTMENTS_FILE,
     ASSIGNMENTS_FILE,
