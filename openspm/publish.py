@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import duckdb
 
+from openspm.dbt_project import DbtProjectError, Manifest, project_manifest
 from openspm.periods import parse_period, period_range
 from openspm.quality.findings import CheckOutcome
 from openspm.quality.reconciliations import check_net_payout, check_payout_lines
@@ -24,7 +25,8 @@ FINANCE_SCHEMA = "finance"
 STAMP_COLUMNS = ("run_id VARCHAR NOT NULL", "published_at TIMESTAMP NOT NULL")
 
 # The published tables of a month, in the order they are copied: the columns a draft mart
-# provides (with their types), then run_id and published_at (docs/engine-interface.md).
+# provides (with their types), then run_id and published_at (docs/engine-interface.md). Which
+# mart feeds each table is the marts' own word, in the dbt manifest (``draft_tables``).
 PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
     "payouts": (
         "employee_id VARCHAR NOT NULL",
@@ -77,14 +79,6 @@ PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
         "rollup_from_employee_id VARCHAR",
     ),
 }
-# The draft mart each published table is copied from.
-DRAFT_TABLES: dict[str, str] = {
-    "payouts": "marts.fct_payouts",
-    "payout_lines": "marts.fct_payout_lines",
-    "attainment": "marts.fct_attainment",
-    "credits": "marts.fct_credits",
-}
-DRAFT_PAYOUTS = DRAFT_TABLES["payouts"]
 CLOSES_COLUMNS = (
     "period VARCHAR PRIMARY KEY",
     *STAMP_COLUMNS,
@@ -107,6 +101,32 @@ FINANCE_DDL = (
 
 class CloseRefused(RuntimeError):
     """A month cannot be published; the message is one line naming the cause."""
+
+
+def draft_tables(manifest: Manifest | None = None) -> dict[str, str]:
+    """Published table (``payouts``) -> the draft mart it is copied from (``marts.fct_payouts``).
+
+    Read from the dbt manifest: a mart names the table it publishes to in its YAML
+    (``meta: {openspm: {publish_to: finance.<table>}}``). Every published table needs exactly
+    one mart; DbtProjectError otherwise.
+    """
+    publications = (manifest or project_manifest()).publications()
+    drafts = {
+        target.removeprefix(f"{FINANCE_SCHEMA}."): mart
+        for target, mart in publications.items()
+        if target.startswith(f"{FINANCE_SCHEMA}.")
+    }
+    missing = [t for t in PUBLISHED_TABLES if t not in drafts]
+    unknown = sorted(set(publications) - {f"{FINANCE_SCHEMA}.{t}" for t in PUBLISHED_TABLES})
+    if missing or unknown:
+        raise DbtProjectError(
+            "the dbt marts and the published tables disagree: "
+            + "; ".join(
+                [f"no mart publishes to {FINANCE_SCHEMA}.{t}" for t in missing]
+                + [f"a mart publishes to {t}, which is not a published table" for t in unknown]
+            )
+        )
+    return {table: drafts[table] for table in PUBLISHED_TABLES}
 
 
 @dataclass(frozen=True)
@@ -154,9 +174,10 @@ def open_months(connection: duckdb.DuckDBPyConnection | None, first: str, last: 
 
 def latest_drafted_period(connection: duckdb.DuckDBPyConnection | None) -> str | None:
     """The latest month the engine computed drafts for (None before any were computed)."""
-    if connection is None or not table_exists(connection, DRAFT_PAYOUTS):
+    payouts = draft_tables()["payouts"]
+    if connection is None or not table_exists(connection, payouts):
         return None
-    row = connection.execute(f"select max(period) from {DRAFT_PAYOUTS}").fetchone()
+    row = connection.execute(f"select max(period) from {payouts}").fetchone()
     return str(row[0]) if row and row[0] else None
 
 
@@ -237,11 +258,6 @@ def _reconcile(connection: duckdb.DuckDBPyConnection, period: str, run_id: str) 
             )
 
 
-def missing_draft_tables(connection: duckdb.DuckDBPyConnection) -> list[str]:
-    """The draft tables a publication reads that the warehouse does not have."""
-    return missing_tables(connection, DRAFT_TABLES.values())
-
-
 def publish_period(
     connection: duckdb.DuckDBPyConnection,
     period: str,
@@ -258,6 +274,7 @@ def publish_period(
     """
     period = parse_period(period)
     first = parse_period(first_period, "first_period") if first_period else period
+    drafts = draft_tables()
     ensure_finance_tables(connection)
     published_at = datetime.now(UTC).replace(tzinfo=None)
     connection.begin()
@@ -265,23 +282,23 @@ def publish_period(
         why = refusal(connection, period, first)
         if why:
             raise CloseRefused(why)
-        missing = missing_draft_tables(connection)
+        missing = missing_tables(connection, drafts.values())
         if missing:
             raise CloseRefused(
                 f"no drafts computed for {period}: the warehouse has no {', '.join(missing)}; "
                 "the engine models have not been built"
             )
-        drafted = f"select count(*) from {DRAFT_PAYOUTS} where period = ?"
+        drafted = f"select count(*) from {drafts['payouts']} where period = ?"
         if not _count(connection, drafted, [period]):
             raise CloseRefused(
-                f"no drafts computed for {period} ({DRAFT_PAYOUTS} has no row for it); "
+                f"no drafts computed for {period} ({drafts['payouts']} has no row for it); "
                 f"run `openspm run --through {period}` or `openspm close --period {period}`"
             )
         counts = {
             table: _insert(
                 connection,
                 table,
-                DRAFT_TABLES[table],
+                drafts[table],
                 tuple(column.split()[0] for column in columns),
                 period,
                 run_id,

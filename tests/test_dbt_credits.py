@@ -33,7 +33,6 @@ import pytest
 from raw_fixtures import create_raw_tables, load_batch
 
 from openspm.comp import load_comp_config, write_comp_tables
-from openspm.publish import ensure_finance_tables
 
 pytestmark = pytest.mark.slow
 
@@ -177,7 +176,6 @@ def write_comp(con: duckdb.DuckDBPyConnection, root: Path) -> None:
     )
     config = load_comp_config(root, known_employees=set(EMPLOYEES))
     write_comp_tables(config, con)
-    ensure_finance_tables(con)  # what the dbt step does before every build
 
 
 def load_landing(

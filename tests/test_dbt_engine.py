@@ -35,7 +35,6 @@ import pytest
 from raw_fixtures import create_raw_tables, load_batch
 
 from openspm.comp import load_comp_config, write_comp_tables
-from openspm.publish import ensure_finance_tables
 
 pytestmark = pytest.mark.slow
 
@@ -210,7 +209,6 @@ def build_warehouse(folder: Path) -> Path:
         (root / "comp" / "quotas.csv").write_text(QUOTAS)
         (root / "comp" / "adjustments.csv").write_text(ADJUSTMENTS)
         write_comp_tables(load_comp_config(root, known_employees=set(EMPLOYEES)), con)
-        ensure_finance_tables(con)  # what the dbt step does before every build
     return warehouse
 
 
