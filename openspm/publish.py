@@ -23,13 +23,17 @@ MARTS_SCHEMA = "marts"
 SLEEP_ENV = "OPENSPM_TEST_PUBLISH_SLEEP"
 
 CREDIT_COLUMNS = (
+    "period",
     "credit_id",
+    "entry",
+    "event_type",
+    "event_id",
     "deal_id",
     "employee_id",
     "credit_type",
     "is_reversal",
     "credit_date",
-    "period",
+    "quota_period_start",
     "source_amount",
     "source_currency",
     "fx_rate",
@@ -61,6 +65,28 @@ LINE_COLUMNS = (
     "amount",
     "currency",
 )
+ADJUSTMENT_COLUMNS = (
+    "adjustment_id",
+    "employee_id",
+    "period",
+    "amount",
+    "currency",
+    "reason",
+    "source_row",
+)
+OPENING_COLUMNS = (
+    "period",
+    "employee_id",
+    "kind",
+    "plan_id",
+    "component_id",
+    "quota_period_start",
+    "line_kind",
+    "amount",
+    "currency",
+    "source",
+    "source_row",
+)
 ATTAINMENT_COLUMNS = (
     "employee_id",
     "plan_id",
@@ -85,9 +111,11 @@ FINANCE_DDL = (
         employee_id VARCHAR NOT NULL, period VARCHAR NOT NULL, plan_id VARCHAR,
         component_id VARCHAR, quota_period_start DATE, line_type VARCHAR,
         amount DECIMAL(18,2), currency VARCHAR, {_STAMP})""",
+    # the credit ledger: entries add / reverse per closing month (docs/engine.md)
     f"""CREATE TABLE IF NOT EXISTS {FINANCE_SCHEMA}.credits (
-        credit_id VARCHAR NOT NULL, deal_id VARCHAR, employee_id VARCHAR, credit_type VARCHAR,
-        is_reversal BOOLEAN, credit_date DATE, period VARCHAR NOT NULL,
+        period VARCHAR NOT NULL, credit_id VARCHAR NOT NULL, entry VARCHAR NOT NULL,
+        event_type VARCHAR, event_id VARCHAR, deal_id VARCHAR, employee_id VARCHAR,
+        credit_type VARCHAR, is_reversal BOOLEAN, credit_date DATE, quota_period_start DATE,
         source_amount DECIMAL(38,14), source_currency VARCHAR, fx_rate DECIMAL(24,12),
         amount DECIMAL(38,14), currency VARCHAR, plan_id VARCHAR, component_id VARCHAR,
         rollup_from_employee_id VARCHAR, {_STAMP})""",
@@ -96,6 +124,15 @@ FINANCE_DDL = (
         period VARCHAR NOT NULL, quota_period_start DATE, credit_to_date DECIMAL(38,10),
         quota DECIMAL(20,6), attainment DECIMAL(38,10), earnings_to_date DECIMAL(38,10),
         {_STAMP})""",
+    # the manual adjustments each close paid, with their ids (docs/contract.md section 3)
+    f"""CREATE TABLE IF NOT EXISTS {FINANCE_SCHEMA}.adjustments (
+        adjustment_id VARCHAR NOT NULL, employee_id VARCHAR NOT NULL, period VARCHAR NOT NULL,
+        amount DECIMAL(20,6), currency VARCHAR, reason VARCHAR, source_row INTEGER, {_STAMP})""",
+    # the go-live amounts, recorded by the close of first_period (docs/contract.md rule 4.12)
+    f"""CREATE TABLE IF NOT EXISTS {FINANCE_SCHEMA}.opening_balances (
+        period VARCHAR NOT NULL, employee_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+        plan_id VARCHAR, component_id VARCHAR, quota_period_start DATE, line_kind VARCHAR,
+        amount DECIMAL(18,2), currency VARCHAR, source VARCHAR, source_row INTEGER, {_STAMP})""",
     f"""CREATE TABLE IF NOT EXISTS {FINANCE_SCHEMA}.closes (
         period VARCHAR PRIMARY KEY, {_STAMP}, payouts BIGINT NOT NULL, lines BIGINT NOT NULL,
         net_total DECIMAL(18,2) NOT NULL)""",
@@ -154,6 +191,14 @@ def refusal(connection: duckdb.DuckDBPyConnection, period: str, first_period: st
     inside its transaction.
     """
     closed = closed_periods(connection)
+    first_closed = min(closed, default=None)
+    if first_closed is not None and first_closed != first_period:
+        run_id, _ = closed[first_closed]
+        return (
+            f"first_period is {first_period} but {first_closed} was closed as the first month "
+            f"(run {run_id}); first_period cannot change after its close: set it back to "
+            f"{first_closed} in openspm.yaml"
+        )
     if period in closed:
         run_id, at = closed[period]
         return (
@@ -284,7 +329,14 @@ def _drafts_exist(connection: duckdb.DuckDBPyConnection, period: str) -> bool:
 
 def missing_draft_tables(connection: duckdb.DuckDBPyConnection) -> list[str]:
     """The draft tables a publication reads that the warehouse does not have."""
-    names = ("fct_payouts", "fct_payout_lines", "fct_attainment", "fct_credits")
+    names = (
+        "fct_payouts",
+        "fct_payout_lines",
+        "fct_attainment",
+        "fct_credits",
+        "fct_adjustments",
+        "fct_opening_balances",
+    )
     return [f"{MARTS_SCHEMA}.{n}" for n in names if not _table_exists(connection, MARTS_SCHEMA, n)]
 
 
@@ -329,6 +381,10 @@ def publish_period(
             connection, "attainment", "marts.fct_attainment", ATTAINMENT_COLUMNS, *stamp
         )
         credits = _insert(connection, "credits", "marts.fct_credits", CREDIT_COLUMNS, *stamp)
+        _insert(connection, "adjustments", "marts.fct_adjustments", ADJUSTMENT_COLUMNS, *stamp)
+        _insert(
+            connection, "opening_balances", "marts.fct_opening_balances", OPENING_COLUMNS, *stamp
+        )
         _reconcile(connection, period, run_id)
         (net_total,) = connection.execute(
             "select coalesce(sum(net_payout), 0)::decimal(18,2) from finance.payouts "
