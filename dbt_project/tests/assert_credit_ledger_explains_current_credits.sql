@@ -3,7 +3,7 @@
     every credit_id's amounts summed over what was published and those entries equal its
     current amount when it is dated up to that month's end, and 0 otherwise. Rows returned fail.
 #}
-{{ config(meta={'dagster': {'ref': {'name': 'fct_credits'}}}) }}
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'int_credit_ledger'}}}) }}
 
 with
 
