@@ -4,11 +4,9 @@ import dataclasses
 
 import dagster as dg
 
+from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 from openspm.entities import ENTITIES, Entity
-from openspm.ingest import ingest_entity
-from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource
-
-RAW_SCHEMA = "raw"
+from openspm.ingest import RAW_SCHEMA, ingest_entity
 
 
 def raw_asset_key(entity: Entity) -> dg.AssetKey:

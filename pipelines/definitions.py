@@ -5,14 +5,14 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.comp_config import comp_config_tables
-from assets.dbt_models import openspm_dbt_models
+from assets.dbt_models import dbt_cli_resource, openspm_dbt_models
 from assets.ingestion import ingestion_assets
 from assets.publish import published_month
 from assets.quality_checks import data_quality_checks
-from pipelines.dbt_project import dbt_cli_resource
+from assets.resources import WorkspaceResource
 from pipelines.jobs import close_job, ingest_job, pipeline_job
-from pipelines.resources import WorkspaceResource
-from pipelines.schedules import schedules, sensors
+from pipelines.schedules import schedules
+from pipelines.sensors import sensors
 
 defs = dg.Definitions(
     assets=[*ingestion_assets, comp_config_tables, openspm_dbt_models, published_month],

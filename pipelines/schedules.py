@@ -10,7 +10,7 @@ from datetime import datetime
 
 import dagster as dg
 
-from openspm.periods import partition_key, period_of, period_of_partition_key, previous_period
+from openspm.periods import partition_key, period_of, previous_period
 from pipelines.jobs import close_job, pipeline_job
 
 
@@ -40,31 +40,4 @@ def monthly_close_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReque
     return dg.RunRequest(run_key=f"close-{period}", partition_key=partition_key(period))
 
 
-@dg.run_failure_sensor(
-    name="close_failure_sensor",
-    monitored_jobs=[close_job],
-    default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Record a failed close launched from Dagster in finance.close_attempts "
-    "(openspm status then shows the month as failing). The CLI records its own.",
-)
-def close_failure_sensor(context: dg.RunFailureSensorContext) -> None:
-    import duckdb
-
-    from openspm.status import record_attempt
-    from openspm.workspace import Workspace
-
-    run = context.dagster_run
-    key = run.tags.get("dagster/partition")
-    if not key:
-        return
-    config = (run.run_config or {}).get("resources", {}).get("workspace", {}).get("config", {})
-    workspace = Workspace.open(config.get("path") or None)
-    message = context.failure_event.message or "close failed"
-    with duckdb.connect(str(workspace.warehouse_path)) as connection:
-        record_attempt(
-            connection, period_of_partition_key(key), "close", run.run_id, False, message
-        )
-
-
 schedules = [nightly_refresh_schedule, monthly_close_schedule]
-sensors = [close_failure_sensor]

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -243,7 +242,7 @@ def test_a_failed_reconciliation_rolls_back(warehouse: Path) -> None:
             "update marts.fct_payouts set commission = commission + 0.01 "
             "where employee_id = 'E2' and period = '2026-01'"
         )
-        with pytest.raises(CloseRefused, match=r"commission differs .* e\.g\. E2"):
+        with pytest.raises(CloseRefused, match=r"reconciliation failed: .*employee E2, 2026-01"):
             publish_period(connection, "2026-01", "r", first_period="2026-01")
     assert all(rows == [] for rows in snapshot(warehouse).values())
 
@@ -280,23 +279,14 @@ def snapshot_of(connection: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]
     }
 
 
-KILL_SCRIPT = textwrap.dedent(
-    """
-    import sys, duckdb
-    from openspm.publish import publish_period
-    connection = duckdb.connect(sys.argv[1])
-    publish_period(connection, "2026-01", "killed-run", first_period="2026-01")
-    print("publish: committed", flush=True)
-    import time; time.sleep(30)
-    """
-)
+PAUSING_PUBLISHER = Path(__file__).with_name("publish_with_pauses.py")
 
 
 @pytest.mark.parametrize("kill_after", [1, 2, 3, 4, "committed"])
 def test_a_kill_at_any_point_leaves_all_or_nothing(warehouse: Path, kill_after) -> None:
-    env = {**os.environ, publish.SLEEP_ENV: "0.2", "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
-        [sys.executable, "-c", KILL_SCRIPT, str(warehouse)],
+        [sys.executable, str(PAUSING_PUBLISHER), str(warehouse), "0.2"],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -472,8 +462,8 @@ def test_publish_asset_publishes_one_partition_and_refuses_a_second_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from assets.publish import published_month
+    from assets.resources import WorkspaceResource
     from openspm.quality import CheckOutcome, Severity, Status
-    from pipelines.resources import WorkspaceResource
 
     ws = make_close_workspace(tmp_path / "ws")
     resources = {"workspace": WorkspaceResource(path=str(ws.root))}
@@ -490,7 +480,7 @@ def test_publish_asset_publishes_one_partition_and_refuses_a_second_time(
     with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
         assert connection.execute("select count(*) from finance.closes").fetchone() == (0,)
         (message,) = connection.execute(
-            "select message from finance.close_attempts where run_id = ?", [unchecked.run_id]
+            "select message from ops.close_attempts where run_id = ?", [unchecked.run_id]
         ).fetchone()
     assert "checks did not run" in message
     # with the run's checks recorded as passed (here: stood in for), it publishes
@@ -518,12 +508,12 @@ def test_publish_asset_publishes_one_partition_and_refuses_a_second_time(
     assert snapshot(ws.warehouse_path) == before
     with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
         (message,) = connection.execute(
-            "select message from finance.close_attempts where run_id = ?", [again.run_id]
+            "select message from ops.close_attempts where run_id = ?", [again.run_id]
         ).fetchone()
     assert "already closed" in message
 
     # the run failure sensor records a failed close launched from Dagster
-    from pipelines.schedules import close_failure_sensor
+    from pipelines.sensors import close_failure_sensor
 
     monkeypatch.setenv("OPENSPM_WORKSPACE", str(ws.root))
     failure = next(e for e in again.all_events if e.event_type_value == "PIPELINE_FAILURE")
@@ -536,7 +526,7 @@ def test_publish_asset_publishes_one_partition_and_refuses_a_second_time(
     close_failure_sensor(context)
     with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
         rows = connection.execute(
-            "select period, ok from finance.close_attempts where run_id = ?", [again.run_id]
+            "select period, ok from ops.close_attempts where run_id = ?", [again.run_id]
         ).fetchall()
     assert rows == [("2026-01", False)]
 

@@ -11,8 +11,8 @@ import duckdb
 import pytest
 
 from openspm.demo import DemoSize, generate_workspace
-from openspm.runner import run_job
 from openspm.workspace import Workspace
+from pipelines.runner import run_job
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from openspm.cli import app
 from openspm.demo import DemoSize
 from openspm.entities import ENTITIES, Entity, entity
-from openspm.runner import PipelineError, run_job
 from openspm.workspace import Workspace
+from pipelines.runner import PipelineError, run_job
 
 pytestmark = pytest.mark.slow
 TINY = DemoSize(employees=25, deals=600, months=13)

@@ -13,8 +13,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from openspm.comp.config import CompConfig
 from openspm.comp.plans import FlatRates, TieredRates
-from openspm.comp.validate import CompConfig
 
 SCHEMA = "comp"
 MONEY_SQL, MONEY_ARROW = "DECIMAL(20,6)", pa.decimal128(20, 6)

@@ -26,9 +26,10 @@ from openspm.comp.opening_balances import (
     check_opening_balances,
     read_opening_balances,
 )
-from openspm.comp.periods import QuotaPeriod
-from openspm.comp.plans import Component, Plan, read_plan_file
+from openspm.comp.plan_files import read_plan_file
+from openspm.comp.plans import Component, Plan
 from openspm.comp.problems import CompConfigError, ConfigProblem
+from openspm.comp.quota_periods import QuotaPeriod
 from openspm.comp.tables import (
     ADJUSTMENTS_FILE,
     ASSIGNMENTS_FILE,
