@@ -61,14 +61,19 @@ PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
         "attainment DECIMAL(38,10)",
         "earnings_to_date DECIMAL(38,10)",
     ),
+    # the credit ledger: entries add / reverse per closing month (docs/engine.md)
     "credits": (
+        "period VARCHAR NOT NULL",
         "credit_id VARCHAR NOT NULL",
+        "entry VARCHAR NOT NULL",
+        "event_type VARCHAR",
+        "event_id VARCHAR",
         "deal_id VARCHAR",
         "employee_id VARCHAR",
         "credit_type VARCHAR",
         "is_reversal BOOLEAN",
         "credit_date DATE",
-        "period VARCHAR NOT NULL",
+        "quota_period_start DATE",
         "source_amount DECIMAL(38,14)",
         "source_currency VARCHAR",
         "fx_rate DECIMAL(24,12)",
@@ -77,6 +82,30 @@ PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
         "plan_id VARCHAR",
         "component_id VARCHAR",
         "rollup_from_employee_id VARCHAR",
+    ),
+    # the manual adjustments each close paid, with their ids (docs/contract.md section 3)
+    "adjustments": (
+        "adjustment_id VARCHAR NOT NULL",
+        "employee_id VARCHAR NOT NULL",
+        "period VARCHAR NOT NULL",
+        "amount DECIMAL(20,6)",
+        "currency VARCHAR",
+        "reason VARCHAR",
+        "source_row INTEGER",
+    ),
+    # the go-live amounts, recorded by the close of first_period (docs/contract.md rule 4.12)
+    "opening_balances": (
+        "period VARCHAR NOT NULL",
+        "employee_id VARCHAR NOT NULL",
+        "kind VARCHAR NOT NULL",
+        "plan_id VARCHAR",
+        "component_id VARCHAR",
+        "quota_period_start DATE",
+        "line_kind VARCHAR",
+        "amount DECIMAL(18,2)",
+        "currency VARCHAR",
+        "source VARCHAR",
+        "source_row INTEGER",
     ),
 }
 CLOSES_COLUMNS = (
@@ -184,12 +213,21 @@ def latest_drafted_period(connection: duckdb.DuckDBPyConnection | None) -> str |
 def refusal(
     connection: duckdb.DuckDBPyConnection | None, period: str, first_period: str
 ) -> str | None:
-    """Why ``period`` cannot be closed now (already closed, earlier month open), else None.
+    """Why ``period`` cannot be closed now (first_period moved, already closed, earlier month
+    open), else None.
 
     Cheap and read-only (``connection`` None: no warehouse yet, nothing published): the CLI
     asks before computing anything, publish_period asks again inside its transaction.
     """
     closed = closed_periods(connection)
+    first_closed = min(closed, default=None)
+    if first_closed is not None and first_closed != first_period:
+        run_id, _ = closed[first_closed]
+        return (
+            f"first_period is {first_period} but {first_closed} was closed as the first month "
+            f"(run {run_id}); first_period cannot change after its close: set it back to "
+            f"{first_closed} in openspm.yaml"
+        )
     if period in closed:
         run_id, at = closed[period]
         return (

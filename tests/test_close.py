@@ -38,7 +38,9 @@ from openspm.workspace import Workspace
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 PERIODS = ["2026-01", "2026-02", "2026-03"]
-FINANCE_TABLES = ("payouts", "payout_lines", "attainment", "credits", "closes")
+FINANCE_TABLES = (
+    "payouts", "payout_lines", "attainment", "credits", "adjustments", "opening_balances", "closes"
+)
 
 
 def add_drafts(connection: duckdb.DuckDBPyConnection, periods: list[str] = PERIODS) -> None:
@@ -62,12 +64,23 @@ def add_drafts(connection: duckdb.DuckDBPyConnection, periods: list[str] = PERIO
         earnings_to_date decimal(38,10))"""
     )
     connection.execute(
-        """create table if not exists marts.fct_credits (credit_id varchar, deal_id varchar,
+        """create table if not exists marts.fct_credits (period varchar, credit_id varchar,
+        entry varchar, event_type varchar, event_id varchar, deal_id varchar,
         employee_id varchar, credit_type varchar, is_reversal boolean, credit_date date,
-        period varchar, source_amount decimal(38,14), source_currency varchar,
+        quota_period_start date, source_amount decimal(38,14), source_currency varchar,
         fx_rate decimal(24,12), amount decimal(38,14), currency varchar, plan_id varchar,
-        component_id varchar, rollup_from_employee_id varchar, split_id varchar,
-        rule varchar, deal_type varchar)"""
+        component_id varchar, rollup_from_employee_id varchar)"""
+    )
+    connection.execute(
+        """create table if not exists marts.fct_adjustments (adjustment_id varchar,
+        employee_id varchar, period varchar, amount decimal(20,6), currency varchar,
+        reason varchar, source_row integer)"""
+    )
+    connection.execute(
+        """create table if not exists marts.fct_opening_balances (period varchar,
+        employee_id varchar, kind varchar, plan_id varchar, component_id varchar,
+        quota_period_start date, line_kind varchar, amount decimal(18,2), currency varchar,
+        source varchar, source_row integer, is_recorded boolean)"""
     )
     for m, period in enumerate(periods, start=1):
         day = f"{period}-10"
@@ -95,9 +108,10 @@ def add_drafts(connection: duckdb.DuckDBPyConnection, periods: list[str] = PERIO
                 [employee, period, commission * 10, commission / 100, commission],
             )
             connection.execute(
-                "insert into marts.fct_credits values (?, ?, ?, 'direct', false, ?, ?, ?, 'USD',"
-                " 1, ?, 'USD', 'P1', 'nb', null, null, 'direct_owner', 'new_business')",
-                [f"C-{period}-{e}", f"D-{period}-{e}", employee, day, period, 1000, 1000],
+                "insert into marts.fct_credits values (?, ?, 'add', 'deal', ?, ?, ?, 'direct',"
+                " false, ?, '2026-01-01', ?, 'USD', 1, ?, 'USD', 'P1', 'nb', null)",
+                [period, f"C-{period}-{e}", f"D-{period}-{e}", f"D-{period}-{e}", employee,
+                 day, 1000, 1000],
             )
 
 
@@ -177,8 +191,7 @@ def test_publish_copies_exactly_the_period_stamped_with_the_run(warehouse: Path)
             ).fetchall()
             assert rows == [("2026-01", "run-1", report.published_at)], table
         drafts = connection.execute(
-            "select * exclude (split_id, rule, deal_type) from marts.fct_credits "
-            "where period = '2026-01' order by all"
+            "select * from marts.fct_credits where period = '2026-01' order by all"
         ).fetchall()
         published = connection.execute(
             "select * exclude (run_id, published_at) from finance.credits order by all"
@@ -294,7 +307,7 @@ def test_a_kill_at_any_point_leaves_all_or_nothing(warehouse: Path, kill_after) 
     assert process.returncode == -signal.SIGKILL
     tables = snapshot(warehouse)
     if kill_after == "committed":
-        assert [len(tables[t]) for t in FINANCE_TABLES] == [3, 9, 3, 3, 1]
+        assert [len(tables[t]) for t in FINANCE_TABLES] == [3, 9, 3, 3, 0, 0, 1]
         with (
             duckdb.connect(str(warehouse)) as connection,
             pytest.raises(CloseRefused, match="already closed"),
