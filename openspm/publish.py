@@ -9,6 +9,7 @@ tables first (the engine reads the published history).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -132,6 +133,11 @@ class CloseRefused(RuntimeError):
     """A month cannot be published; the message is one line naming the cause."""
 
 
+class OutOfOrder(CloseRefused):
+    """The request cannot be met as asked (the month is closed, before first_period, or an
+    earlier month is open): nothing was attempted, so nothing is recorded as failing."""
+
+
 def draft_tables(manifest: Manifest | None = None) -> dict[str, str]:
     """Published table (``payouts``) -> the draft mart it is copied from (``marts.fct_payouts``).
 
@@ -163,18 +169,53 @@ class PublishReport:
     period: str
     run_id: str
     published_at: datetime
-    payouts: int
-    lines: int
-    attainment: int
-    credits: int
-    net_total: Decimal
+    counts: Mapping[str, int]  # published table -> rows of the month
+    net: Mapping[str, Decimal]  # currency -> net payouts of the month
+    net_total: Decimal  # finance.closes.net_total: a control sum over every currency
+
+    @property
+    def payouts(self) -> int:
+        return self.counts["payouts"]
+
+    @property
+    def lines(self) -> int:
+        return self.counts["payout_lines"]
+
+    @property
+    def attainment(self) -> int:
+        return self.counts["attainment"]
+
+    @property
+    def credits(self) -> int:
+        return self.counts["credits"]
 
     def __str__(self) -> str:
         return (
             f"{self.period} published: {self.payouts} payouts, {self.lines} lines, "
-            f"{self.attainment} attainment rows, {self.credits} credits, net total "
-            f"{self.net_total} (run {self.run_id})"
+            f"{self.attainment} attainment rows, {self.credits} credit ledger entries; net "
+            f"{format_totals(self.net)} (run {self.run_id})"
         )
+
+
+def format_totals(totals: Mapping[str, Decimal]) -> str:
+    """``EUR 1,234.50, USD 20.00`` (one amount per currency, never one sum); ``none``."""
+    if not totals:
+        return "none"
+    return ", ".join(f"{currency} {amount:,.2f}" for currency, amount in sorted(totals.items()))
+
+
+def net_by_currency(
+    connection: duckdb.DuckDBPyConnection, period: str, schema: str = FINANCE_SCHEMA
+) -> dict[str, Decimal]:
+    """Net payouts of ``period`` per payout currency: published (finance) or drafts (marts)."""
+    table = f"{FINANCE_SCHEMA}.payouts" if schema == FINANCE_SCHEMA else draft_tables()["payouts"]
+    if not table_exists(connection, table):
+        return {}
+    rows = connection.execute(
+        f"select currency, sum(net_payout) from {table} where period = ? group by 1 order by 1",
+        [period],
+    ).fetchall()
+    return {str(currency): Decimal(net or 0) for currency, net in rows}
 
 
 def ensure_finance_tables(connection: duckdb.DuckDBPyConnection) -> None:
@@ -319,7 +360,7 @@ def publish_period(
     try:
         why = refusal(connection, period, first)
         if why:
-            raise CloseRefused(why)
+            raise OutOfOrder(why)
         missing = missing_tables(connection, drafts.values())
         if missing:
             raise CloseRefused(
@@ -363,9 +404,7 @@ def publish_period(
         period,
         run_id,
         published_at,
-        counts["payouts"],
-        counts["payout_lines"],
-        counts["attainment"],
-        counts["credits"],
+        counts,
+        net_by_currency(connection, period),
         Decimal(net_total),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.ingestion import RAW_SCHEMA
-from assets.publish import PUBLISHED_MONTH
+from assets.publish import PUBLISHED_KEYS
 
 ingest_job = dg.define_asset_job(
     name="ingest_job",
@@ -13,7 +13,7 @@ ingest_job = dg.define_asset_job(
     description="Load every landing batch into the warehouse's raw schema.",
 )
 
-DRAFTS = dg.AssetSelection.all() - dg.AssetSelection.assets(PUBLISHED_MONTH)
+DRAFTS = dg.AssetSelection.all() - dg.AssetSelection.assets(*PUBLISHED_KEYS)
 
 pipeline_job = dg.define_asset_job(
     name="pipeline_job",

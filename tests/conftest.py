@@ -55,5 +55,5 @@ def make_workspace(root: Path, *, seed: int = 11, size: DemoSize = SMALL) -> Wor
 def built_demo(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """A small demo workspace after one full pipeline run (ingestion and dbt build)."""
     workspace = make_workspace(tmp_path_factory.mktemp("built_demo"))
-    run_job("pipeline_job", workspace, quiet=True)
+    run_job("pipeline_job", workspace)
     return workspace

@@ -36,7 +36,7 @@ def tiny_built(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     kept = [r for r in rows if r.split(",")[2] >= FIRST_PERIOD]
     adjustments.write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
     workspace = Workspace.open(root)
-    run_job("pipeline_job", workspace, quiet=True)
+    run_job("pipeline_job", workspace)
     return workspace
 
 

@@ -97,16 +97,16 @@ def nightly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Worksp
     root = tmp_path_factory.mktemp("incremental") / "ws"
     generate_workspace(root, seed=5, size=SIZE)
     ws = Workspace.open(root)
-    run_job("pipeline_job", ws, quiet=True)
+    run_job("pipeline_job", ws)
     assert _mode(ws) == "full refresh"
     _write_nightly_batches(ws)
-    run_job("pipeline_job", ws, quiet=True)
+    run_job("pipeline_job", ws)
 
     rebuilt_root = root.parent / "rebuilt"
     shutil.copytree(root, rebuilt_root)
     rebuilt = Workspace.open(rebuilt_root)
     # nothing new: incremental, unless asked (`openspm run --full-refresh` sets this tag)
-    run_job("pipeline_job", rebuilt, quiet=True, tags={FULL_REFRESH_TAG: "true"})
+    run_job("pipeline_job", rebuilt, tags={FULL_REFRESH_TAG: "true"})
     return ws, rebuilt
 
 
