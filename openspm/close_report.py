@@ -15,7 +15,9 @@ from pathlib import Path
 import duckdb
 
 from openspm.comp import check_comp_config
+from openspm.dbt_project import DbtProjectError
 from openspm.ingest import delivered_employee_ids
+from openspm.publish import FINANCE_SCHEMA, payout_totals
 from openspm.quality import (
     CHECKS,
     PUBLISHED,
@@ -29,6 +31,7 @@ from openspm.quality import (
     write_report,
 )
 from openspm.quality.findings import not_run, outcome
+from openspm.quality.report import CurrencyTotals
 from openspm.workspace import Workspace
 
 COMP_CHECK = "compensation_configuration"
@@ -114,6 +117,7 @@ def write_close_report(
     try:
         outcomes = gather_outcomes(ws, connection, period, run_id, comp_passed=status == PUBLISHED)
         listed = _exceptions(connection, period)
+        totals = _totals(connection, period, published=status == PUBLISHED)
     finally:
         if connection is not None:
             connection.close()
@@ -125,8 +129,22 @@ def write_close_report(
         cause,
         outcomes,
         listed,
+        totals=totals,
     )
     return ReportFiles(md, html, outcomes)
+
+
+def _totals(
+    connection: duckdb.DuckDBPyConnection | None, period: str, *, published: bool
+) -> list[CurrencyTotals]:
+    """The month's payouts per currency: published ones, else the drafts (when computed)."""
+    if connection is None:
+        return []
+    try:
+        rows = payout_totals(connection, period, FINANCE_SCHEMA if published else "marts")
+    except (duckdb.Error, DbtProjectError):
+        return []
+    return [CurrencyTotals(*row) for row in rows]
 
 
 def _exceptions(connection: duckdb.DuckDBPyConnection | None, period: str) -> list[Finding]:

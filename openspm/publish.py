@@ -204,6 +204,25 @@ def format_totals(totals: Mapping[str, Decimal]) -> str:
     return ", ".join(f"{currency} {amount:,.2f}" for currency, amount in sorted(totals.items()))
 
 
+def payout_totals(
+    connection: duckdb.DuckDBPyConnection, period: str, schema: str = FINANCE_SCHEMA
+) -> list[tuple[str, int, Decimal, Decimal, Decimal, Decimal]]:
+    """Per payout currency: payouts, commission, SPIFF, adjustments and net of ``period``."""
+    table = f"{FINANCE_SCHEMA}.payouts" if schema == FINANCE_SCHEMA else draft_tables()["payouts"]
+    if not table_exists(connection, table):
+        return []
+    rows = connection.execute(
+        "select currency, count(*), coalesce(sum(commission), 0), coalesce(sum(spiff), 0), "
+        f"coalesce(sum(adjustments), 0), coalesce(sum(net_payout), 0) from {table} "
+        "where period = ? group by 1 order by 1",
+        [period],
+    ).fetchall()
+    return [
+        (str(currency), int(count), *(Decimal(value) for value in sums))
+        for currency, count, *sums in rows
+    ]
+
+
 def net_by_currency(
     connection: duckdb.DuckDBPyConnection, period: str, schema: str = FINANCE_SCHEMA
 ) -> dict[str, Decimal]:
