@@ -191,8 +191,8 @@ def save_snapshot(state_dir: Path, first_period: str, statuses: list[MonthStatus
     os.replace(temp, state_dir / SNAPSHOT_FILE)
 
 
-def load_snapshot(state_dir: Path) -> tuple[datetime, list[MonthStatus]] | None:
-    """The last saved listing and when it was taken (UTC), or None."""
+def load_snapshot(state_dir: Path) -> tuple[datetime, str, list[MonthStatus]] | None:
+    """The last saved listing: when it was taken (UTC), first_period, the months; or None."""
     try:
         data = json.loads((state_dir / SNAPSHOT_FILE).read_text(encoding="utf-8"))
         months = [
@@ -205,7 +205,7 @@ def load_snapshot(state_dir: Path) -> tuple[datetime, list[MonthStatus]] | None:
             )
             for m in data["months"]
         ]
-        return datetime.fromisoformat(data["taken_at"]), months
+        return datetime.fromisoformat(data["taken_at"]), str(data["first_period"]), months
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -150,14 +150,15 @@ def close_month(
                 "close_job", ws, partition_key=partition_key(month), listener=listener
             )
         except PipelineError as exc:
+            if exc.run_id is None:  # refused before a run started (a month Dagster lacks)
+                raise CloseError(str(exc), exc.log_path) from None
             cause = str(exc)
             report = _report(ws, month, exc.run_id, NOT_PUBLISHED, warn)
             if report is not None and report.first_blocking is not None:
                 cause = f"{month} not published: {report.first_blocking.first_line()}"
             if report is not None:
                 cause += f" (close report: {report.markdown})"
-            if exc.run_id is not None:
-                record(ws, [month], "close", exc.run_id, False, cause, warn)
+            record(ws, [month], "close", exc.run_id, False, cause, warn)
             raise CloseError(cause, exc.log_path) from None
         with read_only(ws) as connection:
             assert connection is not None  # the run just wrote it

@@ -633,3 +633,53 @@ def test_a_demo_closes_in_order_through_the_cli(tmp_path: Path) -> None:
     assert status.exit_code == 0, status.output
     assert f"{months[2]}  failing" in status.output and "hierarchy cycle" in status.output
     assert status.output.count("  published  ") == 2
+
+
+def test_a_failing_reason_goes_stale_when_an_earlier_month_is_published(tmp_path: Path) -> None:
+    """Issue 12 item 7: 2026-03 failed while 2026-02 was open; publishing 2026-02 afterwards
+    makes that failure a judgement of a past that changed: 2026-03 is open again."""
+    ws = make_close_workspace(tmp_path / "ws")
+    with duckdb.connect(str(ws.warehouse_path)) as connection:
+        publish_period(connection, "2026-01", "run-jan", first_period="2026-01")
+        record_attempt(connection, "2026-03", "close", "run-mar", False, "a blocking check failed")
+        before = {m.period: m.state for m in month_statuses(connection, "2026-01")}
+        assert before == {"2026-01": "published", "2026-02": "open", "2026-03": "failing"}
+        publish_period(connection, "2026-02", "run-feb", first_period="2026-01")
+        after = {m.period: (m.state, m.reason) for m in month_statuses(connection, "2026-01")}
+    assert after["2026-03"] == ("open", None)
+    listing = runner.invoke(app, ["status", "--workspace", str(ws.root)])
+    assert "a blocking check failed" not in listing.output
+    assert listing.output.splitlines()[-1].endswith("next to close: 2026-03")
+
+
+def test_close_through_stops_at_the_first_month_that_cannot_be_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop of `close --through`: months in order from the first open one; the first
+    failure stops it, naming the months closed before it (each close itself is the real one,
+    tested above and in tests/test_readme.py)."""
+    from pipelines import close as driver
+
+    ws = make_close_workspace(tmp_path / "ws")
+    with duckdb.connect(str(ws.warehouse_path)) as connection:
+        publish_period(connection, "2026-01", "run-jan", first_period="2026-01")
+    asked: list[str] = []
+
+    def close_month(ws: Workspace, month: str, **kwargs: object) -> driver.CloseResult:
+        asked.append(month)
+        if month == "2026-03":
+            raise driver.CloseError("2026-03 not published: a blocking check failed")
+        return driver.CloseResult(month, f"run-{month}", 1.0, 3, 9)
+
+    monkeypatch.setattr(driver, "close_month", close_month)
+    assert driver.months_to_close(ws, "2026-04") == ["2026-02", "2026-03", "2026-04"]
+    heard: list[str] = []
+    with pytest.raises(driver.CloseError) as stopped:
+        driver.close_through(ws, "2026-04", closed=lambda result: heard.append(result.period))
+    assert asked == ["2026-02", "2026-03"] and heard == ["2026-02"]
+    assert str(stopped.value) == (
+        "closed 1 month(s), 2026-02 to 2026-02; 2026-03 stopped the close: 2026-03 not "
+        "published: a blocking check failed"
+    )
+    with pytest.raises(driver.CloseError, match="before first_period 2026-01; nothing to close"):
+        driver.months_to_close(ws, "2025-12")

@@ -96,9 +96,9 @@ def status(workspace: WorkspaceOption = None) -> None:
         if saved is None:
             typer.echo("no earlier listing saved; run `openspm status` again when it ends")
             return
-        taken_at, months = saved
+        taken_at, first, months = saved
         typer.echo(f"as of {taken_at:%Y-%m-%d %H:%M:%S} UTC, before it started:")
-        _print(months, None)
+        _print(months, first)
         return
     first = first_period_or_fail(ws)
     try:
@@ -112,13 +112,12 @@ def status(workspace: WorkspaceOption = None) -> None:
     _print(months, first)
 
 
-def _print(months: list[MonthStatus], first: str | None) -> None:
+def _print(months: list[MonthStatus], first: str) -> None:
     for month in months:
         typer.echo(month.line())
     counts = {s: sum(1 for m in months if m.state == s) for s in ("published", "open", "failing")}
-    since = f" (first_period {first})" if first else ""
     nxt = next_to_close(months)
     typer.echo(
-        f"{counts['published']} published, {counts['open']} open, {counts['failing']} failing"
-        f"{since}" + (f"; next to close: {nxt}" if nxt else "")
+        f"{counts['published']} published, {counts['open']} open, {counts['failing']} failing "
+        f"(first_period {first})" + (f"; next to close: {nxt}" if nxt else "")
     )
