@@ -13,7 +13,8 @@ month before first_period) changes nothing and is not recorded. A month is
   the month is open again);
 - **open** otherwise.
 
-The months listed run from first_period to the latest month with credits, drafts or a close.
+The months listed run from first_period to the latest month with won deals (up to the current
+month), credits, drafts or a close.
 A snapshot of the last listing is kept beside the warehouse (``status.json``) for the time a
 close holds the warehouse.
 """
@@ -25,19 +26,20 @@ import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
-from openspm.periods import period_range
+from openspm.periods import month_start, next_period, period_of, period_range
 from openspm.publish import FINANCE_SCHEMA, draft_tables, format_totals
 from openspm.warehouse import table_exists
 
 OPS_SCHEMA = "ops"
 ATTEMPTS_TABLE = f"{OPS_SCHEMA}.close_attempts"
 _OLD_ATTEMPTS_TABLE = "finance.close_attempts"  # where earlier versions kept them
+DEALS_TABLE = "staging.stg_crm__deals"
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,26 @@ def _latest_month(connection: duckdb.DuckDBPyConnection, tables: list[str]) -> s
     return max(months, default=None)
 
 
-def month_statuses(connection: duckdb.DuckDBPyConnection, first_period: str) -> list[MonthStatus]:
-    """The state of every month from ``first_period`` to the latest month with data."""
+def _latest_deal_month(connection: duckdb.DuckDBPyConnection, today: str) -> str | None:
+    """The month of the latest won deal delivered, at most ``today`` (a typo of 2030 in a close
+    date is the future-close warning's finding, not 50 months to list)."""
+    if not table_exists(connection, DEALS_TABLE):
+        return None
+    row = connection.execute(
+        f"select max(close_date) from {DEALS_TABLE} where is_won and close_date < ?",
+        [month_start(next_period(today))],
+    ).fetchone()
+    return period_of(row[0]) if row and row[0] else None
+
+
+def month_statuses(
+    connection: duckdb.DuckDBPyConnection, first_period: str, today: str | None = None
+) -> list[MonthStatus]:
+    """The state of every month from ``first_period`` to the latest month with data.
+
+    The latest month with data: that of the latest won deal (up to ``today``, the current
+    month), of the latest credit or draft, or of the latest close.
+    """
     closes: dict[str, tuple] = {}
     if table_exists(connection, f"{FINANCE_SCHEMA}.closes"):
         for row in connection.execute(
@@ -143,7 +163,8 @@ def month_statuses(connection: duckdb.DuckDBPyConnection, first_period: str) -> 
         connection,
         ["marts.fct_credits", f"{FINANCE_SCHEMA}.credits", draft_tables()["payouts"]],
     )
-    last = max((m for m in (data, max(closes, default=None)) if m), default=first_period)
+    deals = _latest_deal_month(connection, today or period_of(date.today()))
+    last = max((m for m in (data, deals, max(closes, default=None)) if m), default=first_period)
     statuses: list[MonthStatus] = []
     published_since: datetime | None = None  # the latest publication of an earlier month
     for period in period_range(first_period, max(last, first_period)):

@@ -99,10 +99,17 @@ def test_two_runs_started_together_one_is_refused_at_once(demo_copy: Workspace) 
         )
         for _ in range(2)
     )
+    ended: dict[int, float] = {}
+    while len(ended) < 2:  # when each one ends (the loser must not wait for the winner)
+        for process in (first, second):
+            if process.pid not in ended and process.poll() is not None:
+                ended[process.pid] = time.monotonic() - started
+        assert time.monotonic() - started < 600
+        time.sleep(0.05)
     outputs = {}
     for process in (first, second):
-        out, err = process.communicate(timeout=600)
-        outputs[process.pid] = (process.returncode, out, err, time.monotonic() - started)
+        out, err = process.communicate()
+        outputs[process.pid] = (process.returncode, out, err, ended[process.pid])
     codes = sorted(code for code, *_ in outputs.values())
     assert codes == [0, 1], outputs
     (loser,) = [pid for pid, (code, *_) in outputs.items() if code == 1]
@@ -189,16 +196,10 @@ def test_user_errors_end_in_one_line_without_a_traceback(demo_copy: Workspace) -
 
     # an unparsable CSV date: quarantined at ingestion, then the blocking check stops the run
     deals = demo_copy.entity_dir("crm", "deals")
-    header = original.decode("utf-8").splitlines()[0]
-    columns = header.split(",")
-    values = dict.fromkeys(columns, "")
-    values.update(
-        deal_id="ZZ-1", account_id="A", owner_id="U", deal_type="new_business", stage="won",
-        is_won="true", close_date="2025-02-30", amount="10", currency="USD",
-        modified_at="2025-03-01T00:00:00Z",
-    )  # fmt: skip
     (deals / "zz_bad_date.csv").write_text(
-        f"{header}\n{','.join(values[c] for c in columns)}\n", encoding="utf-8"
+        "deal_id,account_id,owner_id,deal_type,stage,is_won,close_date,amount,currency,"
+        "modified_at\nZZ-1,A1,U1,new_business,won,true,2025-02-30,10,USD,2025-03-01T00:00:00Z\n",
+        encoding="utf-8",
     )
     bad = cli("run", *ws)
     assert bad.returncode == 1

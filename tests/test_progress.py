@@ -12,13 +12,14 @@ from pipelines.run_log import RunEvent
 
 def events() -> list[RunEvent]:
     ingest = {"batches_loaded": 2, "rows_loaded": 1200, "rows_quarantined": 1}
+    skipped = {"batches_loaded": 0, "batches_skipped": 4}
     return [
         RunEvent("run_started", None, metadata={"steps": 5, "dbt_nodes": 3}),
         RunEvent("step_started", "raw__crm__deals"),
         RunEvent("materialized", "raw__crm__deals", "raw/crm__deals", ingest),
         RunEvent("step_succeeded", "raw__crm__deals"),
         RunEvent("step_started", "raw__erp__fx_rates"),
-        RunEvent("materialized", "raw__erp__fx_rates", "raw/erp__fx_rates", {"batches_skipped": 4}),
+        RunEvent("materialized", "raw__erp__fx_rates", "raw/erp__fx_rates", skipped),
         RunEvent("step_succeeded", "raw__erp__fx_rates"),
         RunEvent("step_started", "openspm_dbt_models"),
         RunEvent("materialized", "openspm_dbt_models", "stg_crm__deals"),
