@@ -47,6 +47,12 @@ ONE_OF_REQUIRED = {"jwt_bearer", "oauth2_m2m"}
 FX_SOURCES = {"salesforce": False, "netsuite": True}  # kinds that can deliver fx; default on?
 CONNECTOR_ONLY = (
     "base_url",
+    "overlap_minutes",
+    "request_timeout_seconds",
+    "max_retry_seconds",
+    "retry_initial_seconds",
+    "retry_max_wait_seconds",
+    "page_size",
     "auth_url",
     "auth",
     "since",
@@ -88,6 +94,8 @@ class SourceSettings(BaseModel):
     overlap_minutes: Annotated[float, Field(ge=0)] = 10.0
     request_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
     max_retry_seconds: Annotated[float, Field(ge=0)] = 900.0  # total time one request may take
+    retry_initial_seconds: Annotated[float, Field(gt=0)] = 1.0  # first backoff (then doubling)
+    retry_max_wait_seconds: Annotated[float, Field(gt=0)] = 120.0  # longest single backoff
     page_size: Annotated[int, Field(ge=1)] | None = None
     api_version: str | None = None  # salesforce, e.g. v66.0
     bulk_threshold: Annotated[int, Field(ge=0)] = 50_000  # salesforce: Bulk 2.0 above this size
