@@ -109,7 +109,10 @@ class FakeServer:
 
     def start(self) -> FakeServer:
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"{self.name}-{self.port}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"{self.name}-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self
