@@ -49,7 +49,7 @@ def all_rows(workspace: Workspace, folder: str) -> list[dict[str, str]]:
     return [row for path in batches(workspace, folder) for row in rows(path)]
 
 
-def watermark(workspace: Workspace, system: str, obj: str):  # noqa: ANN201
+def watermark(workspace: Workspace, system: str, obj: str):
     source = workspace.settings.sources[system]  # type: ignore[index]
     key = WatermarkKey(system, source.kind, source.base_url or "", obj)
     return read_watermark(workspace.warehouse_path, key)

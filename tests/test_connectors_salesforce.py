@@ -10,14 +10,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from connector_helpers import all_rows, batches, rows, watermark, workspace_with
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from integrations.fakes import Fault, SalesforceFake
 from integrations.pull import pull_sources
-from openspm.ingest import ingest_entity
 from openspm.entities import entity
-from connector_helpers import all_rows, batches, rows, watermark, workspace_with
+from openspm.ingest import ingest_entity
 
 T0 = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)
 ENV = {"SF_CLIENT_ID": "demo-client-id", "SF_CLIENT_SECRET": "demo-client-secret"}
@@ -72,7 +72,7 @@ def ws_for(tmp_path: Path, fake: SalesforceFake, **extra: object):
     return workspace_with(tmp_path / "ws", crm=source)
 
 
-def pull(ws, objects=("Opportunity",), environ=ENV):  # noqa: ANN001, ANN201
+def pull(ws, objects=("Opportunity",), environ=ENV):
     return pull_sources(ws, environ=environ, objects=objects)
 
 
@@ -203,7 +203,9 @@ def test_an_unmappable_value_is_kept_and_ingestion_reports_it(
     tmp_path: Path, fake: SalesforceFake
 ) -> None:
     opportunity(fake, 7, T0, Type="Existing Customer - Downgrade")
-    ws = ws_for(tmp_path, fake, values={"crm/deals": {"deal_type": {"Partner Deal": "new_business"}}})
+    ws = ws_for(
+        tmp_path, fake, values={"crm/deals": {"deal_type": {"Partner Deal": "new_business"}}}
+    )
     opportunity(fake, 8, T0, Type="Partner Deal")
     pull(ws)
     landed = {r["deal_id"]: r["deal_type"] for r in all_rows(ws, "crm/deals")}
@@ -278,7 +280,9 @@ def test_a_persistent_failure_gives_up_in_bounded_time_writing_nothing(
     pull(ws)
     before = watermark(ws, "crm", "Opportunity")
     opportunity(fake, 30, T0 + timedelta(hours=3))
-    fake.inject(Fault("status", path="/query/01gRO", times=10_000, status=503, body="Service Unavailable"))
+    fake.inject(
+        Fault("status", path="/query/01gRO", times=10_000, status=503, body="Service Unavailable")
+    )
     started = time.monotonic()
     (result,) = pull(ws).objects
     assert time.monotonic() - started < 3
@@ -300,9 +304,11 @@ def test_jwt_bearer_flow(tmp_path: Path) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "sf.pem").write_text(private, "utf-8")
     with SalesforceFake(username="api@acme.com", jwt_public_key=public) as fake:
@@ -337,7 +343,12 @@ def test_dated_conversion_rates_land_as_fx_rates(tmp_path: Path, fake: Salesforc
     report = pull(ws, objects=("DatedConversionRate",))
     assert not report.failures, report.objects
     assert all_rows(ws, "erp/fx_rates") == [
-        {"rate_date": "2026-01-01", "from_currency": "USD", "to_currency": "EUR", "rate": "0.921234"}
+        {
+            "rate_date": "2026-01-01",
+            "from_currency": "USD",
+            "to_currency": "EUR",
+            "rate": "0.921234",
+        }
     ]
 
 

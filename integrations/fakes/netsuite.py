@@ -34,6 +34,18 @@ from integrations.fakes.server import FakeRequest, FakeResponse, FakeServer, Fau
 QUERY_PATH = "/services/rest/query/v1/suiteql"
 TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"
 PAGE_MAX = 1_000
+_TRANSACTION = {"id", "tranid", "trandate", "type", "status", "currency", "foreigntotal",
+                "lastmodifieddate", "entity", "exchangerate", "foreignamountpaid",
+                "foreignamountunpaid", "duedate", "employee", "memo"}  # fmt: skip
+STANDARD_COLUMNS = {
+    "t": _TRANSACTION,
+    "p": _TRANSACTION,
+    "l": {"previousdoc", "nextdoc", "linktype", "foreignamount", "previousline", "nextline"},
+    "r": {"id", "basecurrency", "transactioncurrency", "exchangerate", "effectivedate"},
+    "c": {"id", "symbol"},
+    "bc": {"id", "symbol"},
+    "tc": {"id", "symbol"},
+}
 ROW_CAP = 100_000
 
 
@@ -218,6 +230,13 @@ class NetSuiteFake(FakeServer):
         if not match:
             raise _SqlError("expected SELECT ... FROM ... [WHERE ...] ORDER BY ...")
         rows = self._rows(match["source"])
+        known = {alias: set(cols) for alias, cols in STANDARD_COLUMNS.items()}
+        for row in rows:
+            for alias, record in row.items():
+                known.setdefault(alias, set()).update(record)
+        for alias, column in re.findall(r"\b([a-z]{1,2})\.(\w+)", text):
+            if alias in known and column not in known[alias]:
+                raise _SqlError(f"Unknown identifier '{alias}.{column}'.")
         if match["where"]:
             rows = [r for r in rows if _truth(match["where"], r)]
         order = [o.strip() for o in match["order"].split(",")]

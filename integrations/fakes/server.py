@@ -195,6 +195,12 @@ class FakeServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()
+                # headers and body go out as separate writes: without this, Nagle and the
+                # client's delayed ACK add ~40 ms to every response
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def _serve(self) -> None:
                 parts = urllib.parse.urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
