@@ -2,7 +2,8 @@
 
 This registry is the single description of what connectors and file drops deliver. Ingestion
 validates delivered values against it, the demo generator writes it, and the dbt sources in
-``dbt_project/models/staging/_sources.yml`` mirror it (a test keeps the two in step).
+``dbt_project/models/staging/<system>/_<system>__sources.yml`` mirror it (a test keeps them
+in step).
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ INCREMENTAL_TABLES = (
     "staging.stg_erp__payments",
     "intermediate.int_deal_credits",
     "intermediate.int_deal_credit_problems",
-    "marts.fct_credits",
+    "intermediate.int_component_credits",
 )
 _TABLE_OF_FOLDER = {e.folder: e.table for e in ENTITIES}
 _BATCH_COLUMNS = "raw_table varchar not null, file varchar not null"

@@ -7,12 +7,15 @@ import datetime as dt
 import duckdb
 
 from openspm.entities import ENTITIES, entity
+from openspm.publish import ensure_finance_tables
 
 LOADED_AT = dt.datetime(2026, 3, 15, 8, 0, 0)
 
 
 def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Empty raw tables for every entity, plus the ingestion bookkeeping tables."""
+    """Empty raw tables for every entity, the ingestion bookkeeping tables, and the empty
+    published tables (finance.*) the engine reads, as the orchestrator creates them before dbt."""
+    ensure_finance_tables(con)
     con.execute("create schema if not exists raw")
     meta = (
         '"_file" varchar, "_row_number" bigint, "_file_hash" varchar, '

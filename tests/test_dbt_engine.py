@@ -43,26 +43,6 @@ DBT_PROJECT = REPO / "dbt_project"
 DBT = str(Path(sys.executable).parent / "dbt")
 MODIFIED = "2026-06-30T00:00:00Z"
 
-# docs/engine-interface.md: the published tables, as openspm/publish.py creates them
-FINANCE_DDL = """
-create schema if not exists finance;
-create table finance.payouts (employee_id varchar not null, period varchar not null,
-  currency varchar, commission decimal(18,2), spiff decimal(18,2), draw_top_up decimal(18,2),
-  draw_recovery decimal(18,2), adjustments decimal(18,2), negative_carry_in decimal(18,2),
-  net_payout decimal(18,2), run_id varchar not null, published_at timestamp not null);
-create table finance.payout_lines (employee_id varchar not null, period varchar not null,
-  plan_id varchar, component_id varchar, quota_period_start date, line_type varchar,
-  amount decimal(18,2), currency varchar, run_id varchar not null,
-  published_at timestamp not null);
-create table finance.attainment (employee_id varchar not null, plan_id varchar,
-  component_id varchar, period varchar not null, quota_period_start date,
-  credit_to_date decimal(38,10), quota decimal(20,6), attainment decimal(38,10),
-  earnings_to_date decimal(38,10), run_id varchar not null, published_at timestamp not null);
-create table finance.closes (period varchar primary key, run_id varchar not null,
-  published_at timestamp not null, payouts bigint not null, lines bigint not null,
-  net_total decimal(18,2) not null);
-"""
-
 EMPLOYEES = {"A1": ("Ada", "Ames"), "A2": ("Ben", "Bose"), "N1": ("Nia", "Nord")}
 USERS = {"U1": "A1", "U2": "A2", "U3": "N1"}
 
@@ -229,7 +209,6 @@ def build_warehouse(folder: Path) -> Path:
         (root / "comp" / "quotas.csv").write_text(QUOTAS)
         (root / "comp" / "adjustments.csv").write_text(ADJUSTMENTS)
         write_comp_tables(load_comp_config(root, known_employees=set(EMPLOYEES)), con)
-        con.execute(FINANCE_DDL)
     return warehouse
 
 

@@ -348,10 +348,19 @@ def good(builds: tuple[Build, Build]) -> Build:
 
 
 def test_sources_declare_exactly_the_registry_columns() -> None:
-    sources = yaml.safe_load((DBT_PROJECT / "models/staging/_sources.yml").read_text())
-    (raw,) = [s for s in sources["sources"] if s["name"] == "raw"]
-    assert raw["schema"] == "raw"
-    declared = {t["name"]: [c["name"] for c in t.get("columns", [])] for t in raw["tables"]}
+    """Every source is declared under models/staging, one file per source system."""
+    declared: dict[str, list[str]] = {}
+    for path in (DBT_PROJECT / "models").rglob("*.yml"):
+        for source in yaml.safe_load(path.read_text()).get("sources", []):
+            assert path.relative_to(DBT_PROJECT / "models").parts[0] == "staging", path
+            if source["name"] != "raw":
+                continue
+            assert source["schema"] == "raw"
+            for table in source["tables"]:
+                system = table["name"].split("__")[0] if "__" in table["name"] else None
+                if system is not None:  # a landing table sits beside its system's models
+                    assert path.name == f"_{system}__sources.yml", (path, table["name"])
+                declared[table["name"]] = [c["name"] for c in table.get("columns", [])]
     for ent in ENTITIES:
         assert declared.get(ent.table) == list(ent.column_names), ent.table
     assert set(declared) - {e.table for e in ENTITIES} <= {"ingest_batches", "ingest_quarantine"}

@@ -68,7 +68,7 @@
 {%- endmacro %}
 
 
-{# Pre-hook of an incremental per-deal model (int_deal_credits, fct_credits). #}
+{# Pre-hook of an incremental per-deal model (int_deal_credits, int_component_credits). #}
 {% macro delete_changed_deals() -%}
     {%- if is_incremental() -%}
         delete from {{ this }}

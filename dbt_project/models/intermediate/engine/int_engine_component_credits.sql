@@ -1,5 +1,5 @@
 {#
-    Every credit of fct_credits in its quota period (rule 6): the quota period of its component
+    Every credit of int_component_credits in its quota period (rule 6): the quota period of its component
     that contains the credit date; a reversal dated after the plan's end counts in the plan's last
     quota period (rule 5).
 #}
@@ -8,7 +8,7 @@ with
 
 credits as (
 
-    select * from {{ ref('fct_credits') }}
+    select * from {{ ref('int_component_credits') }}
 
 ),
 

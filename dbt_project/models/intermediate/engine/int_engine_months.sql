@@ -1,4 +1,3 @@
-{{ config(pre_hook="{{ engine_ensure_finance_tables() }}") }}
 {#
     The months the engine settles: every month from first_period to through_period
     (docs/engine-interface.md). Each is a dbt var, else the environment variable
@@ -20,7 +19,7 @@ assignments as (
 
 credits as (
 
-    select * from {{ ref('fct_credits') }}
+    select * from {{ ref('int_component_credits') }}
 
 ),
 

@@ -83,10 +83,7 @@ events as (
         deal_id, employee_id, plan_id, spiff_id, true as is_reversal,
         cancelled_date as event_date, -amount as amount
     from qualifying
-    where clawback_window_days is not null
-        and cancelled_date is not null
-        and cancelled_date >= credit_date
-        and cancelled_date - credit_date <= clawback_window_days
+    where {{ clawback_reverses('credit_date', 'cancelled_date', 'clawback_window_days') }}
 
 ),
 

@@ -1,0 +1,133 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_deals() }}",
+    )
+}}
+{#
+    Rules 4 and 5 on every person-credit with its plan (int_plan_credits): one credit per plan
+    component that admits it, and a clawback reversal when the deal was cancelled inside the
+    plan's window; credit_id is stable from run to run. Published as marts.fct_credits.
+    Incremental: a nightly build recomputes the credits of changed deals only
+    (macros/incremental.sql).
+#}
+-- depends_on: {{ ref('int_changed_deals') }}
+
+with
+
+plan_credits as (
+
+    select * from {{ ref('int_plan_credits') }}
+    where true
+        {{- only_changed_deals() }}
+
+),
+
+components as (
+
+    select * from {{ ref('int_plan_components') }}
+
+),
+
+-- rule 4: one credit row per component whose deal_types and credit_types admit the credit
+component_credits as (
+
+    select
+        plan_credits.*,
+        components.component_id
+
+    from plan_credits
+    inner join components
+        on plan_credits.plan_id = components.plan_id
+        and list_contains(components.deal_types, plan_credits.deal_type)
+        and list_contains(components.credit_types, plan_credits.credit_type)
+
+),
+
+credits as (
+
+    select
+        deal_id,
+        split_id,
+        employee_id,
+        credit_type,
+        rule,
+        false as is_reversal,
+        credit_date,
+        deal_type,
+        source_amount,
+        source_currency,
+        fx_rate,
+        amount,
+        plan_currency,
+        plan_id,
+        component_id,
+        rollup_from_employee_id
+
+    from component_credits
+
+    union all
+
+    -- rule 5: a deal cancelled 0..window_days after its close date reverses the credit on the
+    -- cancelled date, at the converted amount of the credit (no new conversion)
+    select
+        deal_id,
+        split_id,
+        employee_id,
+        credit_type,
+        'clawback' as rule,
+        true as is_reversal,
+        cancelled_date as credit_date,
+        deal_type,
+        -source_amount as source_amount,
+        source_currency,
+        fx_rate,
+        -amount as amount,
+        plan_currency,
+        plan_id,
+        component_id,
+        rollup_from_employee_id
+
+    from component_credits
+    where {{ clawback_reverses('credit_date', 'cancelled_date', 'clawback_window_days') }}
+
+),
+
+final as (
+
+    select
+        md5(concat_ws('|',
+            deal_id,
+            coalesce(split_id, ''),
+            employee_id,
+            credit_type,
+            coalesce(rollup_from_employee_id, ''),
+            plan_id,
+            component_id,
+            case when is_reversal then 'reversal' else 'credit' end
+        )) as credit_id,
+        deal_id,
+        employee_id,
+        credit_type,
+        is_reversal,
+        credit_date,
+        strftime(credit_date, '%Y-%m') as period,
+        source_amount,
+        source_currency,
+        fx_rate,
+        amount,
+        plan_currency as currency,
+        plan_id,
+        component_id,
+        rollup_from_employee_id,
+        split_id,
+        rule,
+        deal_type
+
+    from credits
+
+)
+
+select * from final
