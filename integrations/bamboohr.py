@@ -39,6 +39,7 @@ ROSTER_FIELDS = (
     "hireDate",
     "terminationDate",
     "lastChanged",
+    "supervisorEid",
 )
 EMPLOYEE_ID = "employee.id"  # computed: the employee's landing id (eeid unless mapped)
 MANAGER_ID = "reportsTo.id"  # computed: reportsTo resolved through the roster
@@ -142,20 +143,40 @@ class BambooHRConnector(Connector):
             if r.get("eeid") is not None
         }
 
-    def _names(self) -> dict[str, str | None]:
-        """Display name (lower-case) -> landing employee id; None when several share it."""
-        ids = self._employee_ids()
-        names: dict[str, str | None] = {}
+    def _namesakes(self) -> dict[str, list[dict[str, Any]]]:
+        """Display name (lower-case: first or preferred name, then last) -> roster rows."""
+        names: dict[str, list[dict[str, Any]]] = {}
         for r in self._roster(self.mapping(EMPLOYEES)):
-            emp = ids.get(str(r.get("eeid")))
             last = (r.get("lastName") or "").strip()
             variants = {f"{(r.get('firstName') or '').strip()} {last}".strip().lower()}
             if r.get("preferredName"):
                 variants.add(f"{r['preferredName'].strip()} {last}".lower())
-            for name in variants:
-                if name:
-                    names[name] = emp if name not in names or names[name] == emp else None
+            for name in variants - {""}:
+                names.setdefault(name, []).append(r)
         return names
+
+    def _manager(self, name: str, emp: str, day: str, current: bool) -> str | None:
+        """The BambooHR id a jobInfo ``reportsTo`` display name stands for, if it is clear.
+
+        One employee of that name: them. Several: the employee's supervisor (``supervisorEid``)
+        if this is their current row and the supervisor has that name, else the one namesake
+        employed on the row's date, else the one of those who supervises someone now.
+        Otherwise None (the name is kept as delivered, for the hierarchy gate to name).
+        """
+        candidates = self._namesake_cache.get(name.lower(), [])
+        if len(candidates) == 1:
+            return str(candidates[0].get("eeid"))
+        if not candidates:
+            return None
+        supervisor = str((self._roster_by_id.get(emp) or {}).get("supervisorEid") or "")
+        if current and any(str(c.get("eeid")) == supervisor for c in candidates):
+            return supervisor
+        employed = [c for c in candidates if _employed(c, day)]
+        if len(employed) == 1:
+            return str(employed[0].get("eeid"))
+        supervisors = {str(r.get("supervisorEid")) for r in self._roster_by_id.values()}
+        leading = [c for c in employed if str(c.get("eeid")) in supervisors]
+        return str(leading[0].get("eeid")) if len(leading) == 1 else None
 
     # -- fetching ------------------------------------------------------------------------------
 
@@ -195,7 +216,8 @@ class BambooHRConnector(Connector):
         statuses = self._table("employmentStatus", since)
         changed = sorted(set(jobs) | set(statuses))
         roster = {str(r.get("eeid")): r for r in self._roster(self.mapping(EMPLOYEES))}
-        ids, names = self._employee_ids(), self._names()
+        self._roster_by_id, self._namesake_cache = roster, self._namesakes()
+        ids = self._employee_ids()
         fields = [*JOB_FIELDS, "employmentStatus", EMPLOYEE_ID, MANAGER_ID, "lastChanged"]
         fields += mapping.source_fields
         records: list[dict[str, Any]] = []
@@ -208,14 +230,16 @@ class BambooHRConnector(Connector):
             stamps = [jobs.get(emp, ("", []))[0], statuses.get(emp, ("", []))[0]]
             stamps.append(str((roster.get(emp) or {}).get("lastChanged") or ""))
             changed_at = max((s for s in stamps if s), default=None, key=_sort_key)
-            for row in _merge(job_rows, status_rows):
+            merged = _merge(job_rows, status_rows)
+            for position, row in enumerate(merged):
                 name = (row.get("reportsTo") or "").strip()
-                manager = names.get(name.lower(), None) if name else None
+                current = position == len(merged) - 1
+                manager = self._manager(name, emp, row["date"], current) if name else None
                 records.append(
                     {
                         **row,
                         EMPLOYEE_ID: ids.get(emp, emp),
-                        MANAGER_ID: manager or (name or None),
+                        MANAGER_ID: ids.get(manager, manager) if manager else (name or None),
                         "lastChanged": changed_at,
                     }
                 )
@@ -241,6 +265,13 @@ def _merge(job_rows: list[dict], status_rows: list[dict]) -> list[dict]:
             {**job, "date": day, "employmentStatus": (state or {}).get("employmentStatus")}
         )
     return merged
+
+
+def _employed(row: dict[str, Any], day: str) -> bool:
+    hired = str(row.get("hireDate") or "")
+    left = str(row.get("terminationDate") or "")
+    left = "" if left in ("", "0000-00-00") else left
+    return (not hired or hired <= day) and (not left or day <= left)
 
 
 def _sort_key(stamp: str) -> datetime:

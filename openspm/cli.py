@@ -7,12 +7,15 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from openspm.settings import SettingsError
 from openspm.workspace import WORKSPACE_ENV, Workspace
+
+if TYPE_CHECKING:
+    from openspm.demo import DemoSize
 
 app = typer.Typer(
     name="openspm",
@@ -83,12 +86,24 @@ def demo(
     run: Annotated[
         bool, typer.Option("--run/--no-run", help="Run the pipeline on the generated workspace.")
     ] = True,
+    sources: Annotated[
+        bool,
+        typer.Option(
+            "--sources",
+            help="Serve the company from fake Salesforce, NetSuite and BambooHR servers on "
+            "127.0.0.1 and pull it through the connectors (docs/connectors.md).",
+        ),
+    ] = False,
     quiet: QuietOption = False,
 ) -> None:
     """Generate the demo workspace and run the whole pipeline on it."""
     from openspm.demo import DemoSize, generate_workspace
 
     root = Workspace.open(workspace).root
+    if sources:
+        size = DemoSize(employees=employees, deals=deals, months=months)
+        _sources_demo(root, seed, size, force=force, run=run, quiet=quiet)
+        return
     try:
         summary = generate_workspace(
             root,
@@ -155,10 +170,85 @@ def validate(
     typer.echo(f"{ws.root}: every blocking check passes for {checked.period}; it can be closed")
 
 
+def _sources_demo(
+    root: Path, seed: int, size: DemoSize, *, force: bool, run: bool, quiet: bool
+) -> None:
+    """``openspm demo --sources``: the demo company pulled from fake vendor servers."""
+    from integrations.fakes import demo as fake_demo
+
+    try:
+        summary = fake_demo.generate(root, seed=seed, size=size, overwrite=force)
+    except (FileExistsError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"demo vendors' data written to {root / fake_demo.VENDOR_DIR}: {summary}")
+    for name, value in fake_demo.DEMO_ENV.items():
+        os.environ.setdefault(name, value)  # demo-only credentials of the fakes
+    with fake_demo.serving(root) as vendors:
+        fake_demo.write_settings(root, vendors)
+        generated = open_workspace(root)
+        urls = ", ".join(f"{s} {u}" for s, u in vendors.urls.items())
+        typer.echo(f"fake vendors serving on {urls}")
+        if force:
+            warehouse = generated.warehouse_path
+            for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+                stale.unlink(missing_ok=True)
+        if run:
+            _pull(generated, None, quiet)
+            _run("pipeline_job", generated, quiet)
+    typer.echo(
+        "fake vendors stopped; to pull again, serve them with "
+        f"`python -m integrations.fakes serve --workspace {root}`"
+    )
+
+
+def _pull(ws: Workspace, systems: list[str] | None, quiet: bool) -> None:
+    """Pull the connectors of ``systems`` (default: every configured one) into landing."""
+    from integrations.pull import configured_systems, pull_sources
+
+    configured = configured_systems(ws)
+    if systems:
+        unknown = [s for s in systems if s not in configured]
+        if unknown:
+            raise fail(
+                f"--source {unknown[0]}: sources.{unknown[0]} in openspm.yaml is no connector "
+                f"(configured: {', '.join(configured) or 'none'}); file drops need no pull"
+            )
+    chosen = systems or configured
+    if not chosen:
+        return
+    report = pull_sources(ws, chosen, progress=None if quiet else typer.echo)
+    if report.failures:
+        first = report.failures[0]
+        raise fail(
+            f"{len(report.failures)} pull(s) failed, nothing was loaded; first: {first}"
+        )
+    typer.echo(report.summary())
+
+
+SourceOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--source",
+        help="Pull only this system's connector (crm, erp or hris; repeatable), then load.",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
-def ingest(workspace: WorkspaceOption = None, quiet: QuietOption = False) -> None:
-    """Load new landing batches into the warehouse's raw schema."""
-    _run("ingest_job", open_workspace(workspace), quiet)
+def ingest(
+    workspace: WorkspaceOption = None,
+    source: SourceOption = None,
+    pull: Annotated[
+        bool, typer.Option("--pull/--no-pull", help="Pull the configured connectors first.")
+    ] = True,
+    quiet: QuietOption = False,
+) -> None:
+    """Pull every configured source (connectors), then load new landing batches into raw."""
+    ws = open_workspace(workspace)
+    if pull:
+        _pull(ws, source, quiet)
+    _run("ingest_job", ws, quiet)
 
 
 ThroughOption = Annotated[

@@ -85,8 +85,8 @@ def test_employees_and_merged_job_history(tmp_path: Path, bamboo: BambooHRFake) 
         ("41", "2025-02-01", "AE", "40", "leave"),  # a status change is a row of its own
         ("41", "2025-03-01", "AE", "40", "active"),
         ("41", "2025-07-01", "Senior AE", "40", "active"),
-        ("42", "2024-05-01", "SDR", "Ada Rep", "active"),  # two Ada Reps: kept as delivered
-        ("42", "2025-12-31", "SDR", "Ada Rep", "terminated"),
+        ("42", "2024-05-01", "SDR", "41", "active"),  # two Ada Reps, one employed then
+        ("42", "2025-12-31", "SDR", "Ada Rep", "terminated"),  # both: kept as delivered
     ]
     assert all(r["country"] in ("DE", "GB") for r in all_rows(ws, "hris/job_history"))
     assert bamboo.calls("/employees/all/tables/jobInfo")
