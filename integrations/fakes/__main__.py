@@ -11,18 +11,21 @@ import argparse
 import sys
 import time
 import urllib.parse
-from pathlib import Path
 
 from integrations.fakes.demo import DEMO_ENV, VENDOR_DIR, serving
+from integrations.fakes.salesforce import SalesforceFake, SyntheticOpportunities
 from openspm.settings import SettingsError
 from openspm.workspace import Workspace
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m integrations.fakes")
-    parser.add_argument("command", choices=["serve"])
+    parser.add_argument("command", choices=["serve", "bench-salesforce"])
     parser.add_argument("--workspace", "-w", default=None, help="the connectors demo workspace")
+    parser.add_argument("--records", type=int, default=1_000_000, help="bench: opportunities")
     args = parser.parse_args(argv)
+    if args.command == "bench-salesforce":
+        return _bench_salesforce(args.records)
     workspace = Workspace.open(args.workspace)
     if not (workspace.root / VENDOR_DIR).is_dir():
         print(f"{workspace.root} holds no {VENDOR_DIR}/: run `openspm demo --sources` first",
@@ -51,6 +54,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+
+
+def _bench_salesforce(records: int) -> int:
+    """A fake org holding ``records`` generated opportunities (bench/bench_connectors.py)."""
+    fake = SalesforceFake(job_polls=1)
+    fake.records["Opportunity"] = SyntheticOpportunities(records)
+    fake.start()
+    print(fake.url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        fake.stop()
+    return 0
 
 
 if __name__ == "__main__":

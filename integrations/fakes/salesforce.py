@@ -32,7 +32,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -393,7 +393,11 @@ class SalesforceFake(FakeServer):
     def _query(self, version: str, text: str, all_rows: bool) -> FakeResponse:
         soql = self._parse(text)
         if soql.count:
-            total = sum(1 for _ in self._matching(soql, all_rows))
+            records = self.records.get(soql.object, [])
+            if all_rows and not soql.conditions:
+                total = len(records)
+            else:
+                total = sum(1 for _ in self._matching(soql, all_rows))
             return FakeResponse(200, {"totalSize": total, "done": True, "records": []})
         rows = list(self._matching(soql, all_rows))
         locator = f"01gRO{secrets.token_hex(6).upper()}"
@@ -515,6 +519,46 @@ class SalesforceFake(FakeServer):
             {"Sforce-NumberOfRecords": str(len(page)), "Sforce-Locator": job.next_locator},
             content_type="text/csv",
         )
+
+
+class SyntheticOpportunities(Sequence[dict[str, Any]]):
+    """``count`` generated opportunities, made on demand (benchmarks: never all in memory)."""
+
+    STAGES = ("Prospecting", "Negotiation", "Closed Won", "Closed Lost")
+    TYPES = ("New Customer", "Existing Customer - Upgrade", "Renewal")
+    START = datetime(2025, 1, 1, tzinfo=UTC)
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._days = [date.fromordinal(self.START.date().toordinal() + d) for d in range(730)]
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: int) -> dict[str, Any]:  # type: ignore[override]
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        stage = self.STAGES[index % 4]
+        cents = 100_000 + (index * 7919) % 50_000_000
+        return {
+            "Id": f"006{index:015d}",
+            "AccountId": f"001{index % 50_000:015d}",
+            "OwnerId": f"005{index % 2_000:015d}",
+            "Amount": f"{cents // 100}.{cents % 100:02d}",
+            "CurrencyIsoCode": ("USD", "EUR", "GBP")[index % 3],
+            "CloseDate": self._days[index % 730],
+            "StageName": stage,
+            "IsClosed": stage.startswith("Closed"),
+            "IsWon": stage == "Closed Won",
+            "Probability": ("10", "75", "100", "0")[index % 4],
+            "ForecastCategoryName": ("Pipeline", "Commit", "Closed", "Omitted")[index % 4],
+            "Type": self.TYPES[index % 3],
+            "IsDeleted": index % 997 == 0,
+            "SystemModstamp": self.START + timedelta(seconds=index * 30),
+        }
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (self[i] for i in range(self.count))
 
 
 def _json_value(value: Any) -> Any:
