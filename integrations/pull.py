@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import date as ddate
 from datetime import time as dtime
+from pathlib import Path
 
 from integrations.bamboohr import BambooHRConnector
 from integrations.base import Connector, SourceObject
+from integrations.file_drop import list_batches
 from integrations.http import SourceError
 from integrations.hubspot import HubSpotConnector
 from integrations.landing import BatchWriter, batch_name
@@ -39,7 +41,8 @@ from openspm.workspace import Workspace
 
 LOG = logging.getLogger("openspm.connectors")
 LOG.addFilter(RedactingFilter())
-PULL_ORDER = ("hris", "erp", "crm")  # people first: CRM users are matched to employees
+PULL_ORDER = ("hris", "erp", "crm")
+FX_ENTITY = "erp/fx_rates"  # people first: CRM users are matched to employees
 
 
 @dataclass
@@ -127,6 +130,7 @@ def pull_sources(
     for system in chosen:
         connector = connector_for(workspace, system, environ)
         try:
+            connector.secrets  # noqa: B018 - resolved first: a missing variable fails once
             for obj in connector.objects():
                 if wanted is not None and obj.name not in wanted:
                     continue
@@ -165,6 +169,8 @@ def _pull(connector: Connector, obj: SourceObject, result: ObjectPull, now: date
     mapping = connector.mapping(obj)
     system, name = obj.entity.split("/")
     folder = workspace.entity_dir(system, name)
+    if obj.entity == FX_ENTITY:
+        _check_one_fx_source(connector, folder)
     newest = None
     LOG.info("%s %s: pulling since %s", connector.label, obj.name, result.since or "the start")
     with BatchWriter(folder, batch_name(settings.kind, obj.name, now)) as writer:
@@ -186,6 +192,20 @@ def _pull(connector: Connector, obj: SourceObject, result: ObjectPull, now: date
         )
     else:
         result.watermark = stored
+
+
+def _check_one_fx_source(connector: Connector, folder: Path) -> None:
+    """fx rates come from one place: a connector's rates folder holds no dropped files."""
+    dropped = [b.name for b in list_batches(folder, FX_ENTITY).batches
+               if not b.name.startswith("pull_")]  # fmt: skip
+    if dropped:
+        raise SourceError(
+            connector.label,
+            "fx rates",
+            f"landing/{FX_ENTITY} holds dropped files ({', '.join(dropped[:3])}) but fx rates "
+            f"come from {connector.settings.kind} (sources.{connector.system}.fx_rates): rates "
+            "must come from one place; remove the files or set fx_rates: false",
+        )
 
 
 def _since(

@@ -197,3 +197,16 @@ def test_settings_refuse_a_netsuite_source_without_its_deal_field() -> None:
     source = {"kind": "netsuite", "base_url": "http://127.0.0.1:1", "auth": TBA_AUTH}
     with pytest.raises(SettingsError, match=r"sources\.erp\.deal_id_field'.*CRM deal id"):
         parse_settings({"company": "A", "reporting_currency": "USD", "sources": {"erp": source}})
+
+
+def test_rates_from_a_connector_refuse_dropped_rate_files(
+    tmp_path: Path, fake: NetSuiteFake, keys: tuple[str, str]
+) -> None:
+    ws = ws_for(tmp_path, fake, M2M)
+    folder = ws.landing_dir / "erp" / "fx_rates"
+    folder.mkdir(parents=True)
+    (folder / "rates_2026.csv").write_text("rate_date,from_currency,to_currency,rate\n", "utf-8")
+    report = pull_sources(ws, environ=m2m_env(keys), objects=("currency_rates",))
+    (failed,) = report.failures
+    assert "rates_2026.csv" in (failed.error or "") and "fx_rates: false" in (failed.error or "")
+    assert [p.name for p in folder.iterdir()] == ["rates_2026.csv"]
