@@ -1,1 +1,1 @@
-"""Dagster assets of OpenSPM: landing ingestion and the dbt models."""
+"""Dagster assets of OpenSPM: landing, comp tables, dbt models, checks and publication."""

@@ -4,6 +4,7 @@ import dagster as dg
 import duckdb
 
 from assets.ingestion import raw_asset_key
+from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 from openspm.comp import CompConfigError, load_comp_config, write_comp_tables
 from openspm.comp.cache import (
     forget_digest,
@@ -14,17 +15,9 @@ from openspm.comp.cache import (
 )
 from openspm.comp.load import SCHEMA, TABLES
 from openspm.entities import entity
-from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource
+from openspm.ingest import delivered_employee_ids
 
 EMPLOYEES = entity("hris/employees")
-
-
-def _delivered_employee_ids(connection: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = connection.execute(
-        f"select distinct trim(employee_id) from raw.{EMPLOYEES.table} "
-        "where not _quarantined and trim(employee_id) <> ''"
-    ).fetchall()
-    return {row[0] for row in rows}
 
 
 @dg.multi_asset(
@@ -47,9 +40,9 @@ def comp_config_tables(context: dg.AssetExecutionContext, workspace: WorkspaceRe
     the last load (openspm.comp.cache).
     """
     ws = workspace.open()
+    known = delivered_employee_ids(ws) or set()
     connection = duckdb.connect(str(ws.warehouse_path))
     try:
-        known = _delivered_employee_ids(connection)
         digest = source_digest(ws.comp_dir, known)
         if loaded_digest(connection) == digest:
             counts = table_counts(connection)

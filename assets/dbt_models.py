@@ -1,8 +1,16 @@
-"""The dbt project's models, tests and unit tests as Dagster assets and asset checks."""
+"""The dbt project's models, tests and unit tests as Dagster assets and asset checks.
+
+The dbt project as Dagster sees it (``dbt_project``), the CLI resource that runs dbt
+(``dbt_cli_resource``), and one asset that runs ``dbt build`` for the selected models and
+months, with what it needs before (the finance tables, the incremental plan) and after (the
+tests' outcomes recorded for the close report).
+"""
 
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cached_property
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
@@ -12,27 +20,44 @@ from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
+    DbtProject,
     dbt_assets,
 )
+from packaging.version import Version
 
+from assets.partitions import MONTHLY_PARTITIONS, SINGLE_RUN
+from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
+from assets.run_tags import full_refresh, through_period
+from openspm.dbt_project import DBT_PROJECT_DIR, WAREHOUSE_ENV, dbt_executable, ensure_manifest
 from openspm.incremental import plan_build, prepare_build, record_build
-from openspm.periods import PeriodError, first_period, partitions_start, period_of_partition_key
+from openspm.periods import PeriodError, first_period
 from openspm.publish import ensure_finance_tables
 from openspm.quality import load_artifacts, outcomes_from_run_results, record_outcomes
-from openspm.quality.expectations import import_in_background
-from pipelines.dbt_project import DBT_PROJECT_DIR, WAREHOUSE_ENV, dbt_project, ensure_manifest
-from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource
+from openspm.quality.gx_runner import import_in_background
+from openspm.workspace import Workspace
 
-# Monthly partitions keyed YYYY-MM-01, from $OPENSPM_PARTITIONS_START (default 2020-01) through
-# the current month (end_offset=1: the open month can be drafted). A run of one partition or of
-# a range computes drafts through its last month (OPENSPM_THROUGH_PERIOD for dbt).
-MONTHLY_PARTITIONS = dg.MonthlyPartitionsDefinition(
-    start_date=f"{partitions_start()}-01", end_offset=1
-)
-# Run tag: "latest" leaves through_period to dbt's default (the month of the latest credit).
-THROUGH_TAG = "openspm/through"
-# Run tag: "true" rebuilds every dbt model from all raw data (`openspm run --full-refresh`).
-FULL_REFRESH_TAG = "openspm/full_refresh"
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+class OpenSPMDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource without two start-up costs of every ``dbt.cli`` call (~5 s).
+
+    Before starting dbt, dagster-dbt runs ``dbt --version`` in a subprocess (~2 s) and builds
+    a dbt adapter inside Dagster's process (~3 s), which only serves ``fetch_row_counts`` and
+    ``fetch_column_metadata``; OpenSPM uses neither. The version is read from the installed
+    package instead (the dbt beside this Python is the one run: see ``dbt_executable``).
+    """
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(installed_version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Any) -> Any:
+        return None  # no adapter: dagster-dbt then skips only the metadata fetches above
+
+
+def dbt_cli_resource() -> DbtCliResource:
+    return OpenSPMDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
 
 
 class OpenSPMDbtTranslator(DagsterDbtTranslator):
@@ -55,7 +80,7 @@ translator = OpenSPMDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_a
     dagster_dbt_translator=translator,
     pool=DUCKDB_WRITER_POOL,
     partitions_def=MONTHLY_PARTITIONS,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    backfill_policy=SINGLE_RUN,
 )
 def openspm_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, workspace: WorkspaceResource
@@ -67,7 +92,7 @@ def openspm_dbt_models(
     periods = periods_for_run(context, ws)
     context.log.info(f"months settled: {periods}")
     with duckdb.connect(str(warehouse)) as connection:
-        forced = context.run.tags.get(FULL_REFRESH_TAG) == "true"
+        forced = full_refresh(context.run.tags)
         plan = plan_build(connection, DBT_PROJECT_DIR, force_full_refresh=forced)
         prepare_build(connection, plan)
     context.log.info(f"dbt build, {plan.describe()}")
@@ -122,7 +147,7 @@ FIRST_PERIOD_ENV = "OPENSPM_FIRST_PERIOD"
 THROUGH_PERIOD_ENV = "OPENSPM_THROUGH_PERIOD"
 
 
-def periods_for_run(context: dg.AssetExecutionContext, ws: Any) -> dict[str, str]:
+def periods_for_run(context: dg.AssetExecutionContext, ws: Workspace) -> dict[str, str]:
     """The months dbt settles, as its environment (empty: dbt's default); creates finance.*."""
     periods = {FIRST_PERIOD_ENV: "", THROUGH_PERIOD_ENV: ""}
     warehouse = ws.warehouse_path
@@ -133,9 +158,7 @@ def periods_for_run(context: dg.AssetExecutionContext, ws: Any) -> dict[str, str
             periods[FIRST_PERIOD_ENV] = first_period(ws, connection)
         except PeriodError as exc:
             context.log.warning(f"{exc}; dbt uses its default")
-    partitioned = context.has_partition_key or context.has_partition_key_range
-    if context.run.tags.get(THROUGH_TAG) != "latest" and partitioned:
-        periods[THROUGH_PERIOD_ENV] = period_of_partition_key(context.partition_key_range.end)
+    periods[THROUGH_PERIOD_ENV] = through_period(context.run.tags) or ""
     return periods
 
 

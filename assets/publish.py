@@ -9,12 +9,13 @@ check outcomes again before it copies the month's drafts into ``finance.*`` in o
 import dagster as dg
 import duckdb
 
-from assets.dbt_models import MONTHLY_PARTITIONS, openspm_dbt_models
+from assets.dbt_models import openspm_dbt_models
+from assets.partitions import MONTHLY_PARTITIONS, SINGLE_RUN
+from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 from openspm.periods import first_period, period_of_partition_key
-from openspm.publish import CloseRefused, publish_period
+from openspm.publish import CloseRefused, ensure_finance_tables, publish_period
 from openspm.quality import blocking_failures, load_outcomes
 from openspm.status import record_attempt
-from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 
 PUBLISHED_MONTH = dg.AssetKey(["published_month"])
 
@@ -25,7 +26,7 @@ PUBLISHED_MONTH = dg.AssetKey(["published_month"])
     kinds={"duckdb", "python"},
     deps=list(openspm_dbt_models.keys),
     partitions_def=MONTHLY_PARTITIONS,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    backfill_policy=SINGLE_RUN,
     pool=DUCKDB_WRITER_POOL,
     description=(
         "The month's payouts, payout lines, attainment and credits published into finance.* "
@@ -45,6 +46,7 @@ def published_month(
     ws = workspace.open()
     connection = duckdb.connect(str(ws.warehouse_path))
     try:
+        ensure_finance_tables(connection)  # finance reads them even before a first close
         first = first_period(ws, connection)
         try:
             refuse_unless_checked(connection, context.run_id)

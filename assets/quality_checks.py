@@ -14,12 +14,13 @@ from datetime import date
 import dagster as dg
 import duckdb
 
-from assets.dbt_models import THROUGH_TAG
+from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource, duckdb_memory_limit
+from assets.run_tags import through_period
 from openspm.entities import ENTITIES, Entity
-from openspm.periods import period_of, period_of_partition_key
+from openspm.periods import period_of
+from openspm.publish import latest_drafted_period
 from openspm.quality import CHECKS, Check, CheckOutcome, record_outcomes, run_checks
 from openspm.quality.findings import Severity, Status
-from pipelines.resources import DUCKDB_WRITER_POOL, WorkspaceResource, duckdb_memory_limit
 
 LANDING = "landing"
 ERROR = dg.AssetCheckSeverity.ERROR
@@ -54,15 +55,11 @@ def run_period(
     context: dg.AssetCheckExecutionContext, connection: duckdb.DuckDBPyConnection
 ) -> str:
     """The month of the run (its partition, or a range's last), else the latest drafted month."""
-    tags = context.run.tags
-    key = tags.get("dagster/partition") or tags.get("dagster/asset_partition_range_end")
-    if key and tags.get(THROUGH_TAG) != "latest":
-        return period_of_partition_key(key)
-    try:
-        row = connection.execute("select max(period) from marts.fct_payouts").fetchone()
-    except duckdb.Error:  # no drafts yet
-        row = None
-    return row[0] if row and row[0] else period_of(date.today())
+    return (
+        through_period(context.run.tags)
+        or latest_drafted_period(connection)
+        or period_of(date.today())
+    )
 
 
 def _result(asset: dg.AssetKey, outcome: CheckOutcome, entity: Entity | None = None):

@@ -8,8 +8,8 @@ overlay splits, EUR/GBP/USD, some cancelled), daily fx rates (EUR->USD, USD->GBP
 three of the six conversions need the inverse pair) and four plans (USD, EUR, GBP; two with a
 clawback window), including mid-year plan changes. Then it times
 
-  1. ``dbt run   --select +fct_credits`` (+ problem lists)     models only, from raw
-  2. ``dbt build --select +fct_credits`` (+ problem lists)     models, unit tests and data tests
+  1. ``dbt run   --select +int_component_credits`` (+ problem lists): models only, from raw
+  2. ``dbt build --select +int_component_credits`` (+ problem lists): models, unit and data tests
   3. the same ``dbt run`` ``--exclude path:models/staging``    only the crediting models
   4. one hand-written query from raw (same typing and versioning as staging) into a table
   5. the same query reading the staging tables
@@ -497,14 +497,17 @@ credits as (
     where cancelled_date - credit_date between 0 and clawback_window_days
 )
 select
-    md5(concat_ws('|', deal_id, coalesce(split_id, ''), employee_id, credit_type,
+    md5(concat_ws('|', 'deal', deal_id, employee_id, credit_type,
         coalesce(rollup_from_employee_id, ''), plan_id, component_id,
         case when is_reversal then 'reversal' else 'credit' end)) as credit_id,
+    'deal' as event_type, deal_id as event_id,
     deal_id, employee_id, credit_type, is_reversal, credit_date,
-    strftime(credit_date, '%Y-%m') as period, source_amount, source_currency, fx_rate, amount,
-    plan_currency as currency, plan_id, component_id, rollup_from_employee_id, split_id, rule,
-    deal_type
+    strftime(credit_date, '%Y-%m') as period, sum(source_amount) as source_amount,
+    source_currency, fx_rate, sum(amount) as amount,
+    plan_currency as currency, plan_id, component_id, rollup_from_employee_id,
+    min(split_id) as split_id, rule, deal_type
 from credits
+group by all
 """
 
 
@@ -528,8 +531,10 @@ def timed_query(warehouse: Path, sql: str) -> float:
         return time.perf_counter() - started
 
 
+CREDITS = "intermediate.int_component_credits"  # where crediting (rules 1-5) ends
 COLUMNS = (
-    "credit_id, deal_id, employee_id, credit_type, is_reversal, credit_date, period, "
+    "credit_id, event_type, event_id, deal_id, employee_id, credit_type, is_reversal, "
+    "credit_date, period, "
     "source_amount, source_currency, fx_rate, amount, currency, plan_id, component_id, "
     "rollup_from_employee_id, split_id, rule, deal_type"
 )
@@ -539,9 +544,9 @@ def compare(warehouse: Path, table: str) -> list[tuple]:
     """Rows only in one of the two results (must be 0, 0); then counts and sums by kind."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         only = con.sql(
-            f"select (select count(*) from (select {COLUMNS} from marts.fct_credits except all "
+            f"select (select count(*) from (select {COLUMNS} from {CREDITS} except all "
             f"select {COLUMNS} from {table})), (select count(*) from (select {COLUMNS} from "
-            f"{table} except all select {COLUMNS} from marts.fct_credits))"
+            f"{table} except all select {COLUMNS} from intermediate.int_component_credits))"
         ).fetchall()[0]
         if only != (0, 0):
             raise SystemExit(f"dbt and the hand-written query differ: {only} rows only in one")
@@ -549,7 +554,7 @@ def compare(warehouse: Path, table: str) -> list[tuple]:
             "select credit_type, is_reversal, count(*), sum(source_amount), sum(amount) from {} "
             "group by all order by all"
         )
-        ours, theirs = (con.sql(sums.format(t)).fetchall() for t in ("marts.fct_credits", table))
+        ours, theirs = (con.sql(sums.format(t)).fetchall() for t in (CREDITS, table))
         if ours != theirs:
             raise SystemExit("dbt and the hand-written query differ in counts or sums")
         return ours
@@ -560,9 +565,9 @@ def slowest(results: dict, n: int = 6) -> str:
     return ", ".join(f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.2f}s" for r in nodes)
 
 
-# +fct_credits and the problem lists beside it (views), so that every test of these models runs
+# +int_component_credits and the problem lists beside it (views): every test of these models runs
 SELECT = (
-    "+fct_credits",
+    "+int_component_credits",
     "+int_deal_credit_problems",
     "+int_fx_missing_rates",
     "+int_hierarchy_problems",
@@ -591,10 +596,10 @@ def main() -> None:
 
         rows: list[tuple[str, float, float]] = []
         wall, run, results = dbt(root, warehouse, "run", "--select", *SELECT)
-        rows.append(("dbt run +fct_credits (models from raw)", wall, run))
+        rows.append(("dbt run +int_component_credits (models from raw)", wall, run))
         print(f"  slowest models: {slowest(results)}")
         wall, run, results = dbt(root, warehouse, "build", "--select", *SELECT)
-        rows.append(("dbt build +fct_credits (models + unit and data tests)", wall, run))
+        rows.append(("dbt build +int_component_credits (models + unit and data tests)", wall, run))
         print(f"  slowest nodes: {slowest(results)}")
         wall, run, _ = dbt(
             root, warehouse, "run", "--select", *SELECT, "--exclude", "path:models/staging"
@@ -612,10 +617,10 @@ def main() -> None:
         compare(warehouse, "main.hand_credits_staged")
 
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            ((credits,),) = con.sql("select count(*) from marts.fct_credits").fetchall()
+            ((credits,),) = con.sql(f"select count(*) from {CREDITS}").fetchall()
             ((person,),) = con.sql("select count(*) from intermediate.int_deal_credits").fetchall()
         print(
-            f"\nfct_credits: {credits:,} rows from {person:,} person-credits; identical to the "
+            f"\n{CREDITS}: {credits:,} rows from {person:,} person-credits; identical to the "
             "hand-written query (row for row, counts and sums):"
         )
         for credit_type, reversal, n, source, amount in sums:

@@ -18,8 +18,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from openspm.dbt_project import DBT_PROJECT_DIR, WAREHOUSE_ENV, dbt_executable  # noqa: E402
 from openspm.demo import DemoSize, GenerationSummary, generate_workspace  # noqa: E402
-from pipelines.dbt_project import DBT_PROJECT_DIR, WAREHOUSE_ENV, dbt_executable  # noqa: E402
 
 T = TypeVar("T")
 BIN = Path(sys.executable).parent

@@ -58,13 +58,13 @@ ENTITIES: dict[str, dict[str, str]] = {
     },
 }  # fmt: skip
 
-# The columns compared (fct_credits: all of them; lines and payouts: the published ones)
+# The columns compared: the published ones (fct_credits: the credit ledger's)
 COMPARED = {
     "credits": (
         "marts.fct_credits",
-        "credit_id, deal_id, employee_id, credit_type, is_reversal, credit_date, period, "
-        "source_amount, source_currency, fx_rate, amount, currency, plan_id, component_id, "
-        "rollup_from_employee_id, split_id, rule, deal_type",
+        "period, credit_id, entry, event_type, event_id, deal_id, employee_id, credit_type, "
+        "is_reversal, credit_date, quota_period_start, source_amount, source_currency, fx_rate, "
+        "amount, currency, plan_id, component_id, rollup_from_employee_id",
     ),
     "payout_lines": (
         "marts.fct_payout_lines",

@@ -200,8 +200,9 @@ left join rates
     and assigned.plan_currency = rates.to_currency
     and assigned.credit_date = rates.as_of_date;
 
--- rule 4: one row per admitting component; rule 5: clawback reversals
-create or replace table floor_out.credits as
+-- rule 4: one row per admitting component; rule 5: clawback reversals; one credit per
+-- credit_id (event | employee | type | roll-up source | plan | component | reversal)
+create or replace temp table credits as
 with
 component_credits as (
     select pc.*, c.component_id
@@ -212,26 +213,26 @@ component_credits as (
         and list_contains(c.credit_types, pc.credit_type)
 ),
 credits as (
-    select deal_id, split_id, employee_id, credit_type, rule, false as is_reversal,
-        credit_date, deal_type, source_amount, source_currency, fx_rate, amount,
+    select deal_id, employee_id, credit_type, false as is_reversal,
+        credit_date, source_amount, source_currency, fx_rate, amount,
         plan_currency, plan_id, component_id, rollup_from_employee_id
     from component_credits
     union all
-    select deal_id, split_id, employee_id, credit_type, 'clawback', true, cancelled_date,
-        deal_type, -source_amount, source_currency, fx_rate, -amount, plan_currency, plan_id,
+    select deal_id, employee_id, credit_type, true, cancelled_date,
+        -source_amount, source_currency, fx_rate, -amount, plan_currency, plan_id,
         component_id, rollup_from_employee_id
     from component_credits
     where cancelled_date between credit_date and credit_date + clawback_window_days
 )
 select
-    md5(concat_ws('|', deal_id, coalesce(split_id, ''), employee_id, credit_type,
+    md5(concat_ws('|', 'deal', deal_id, employee_id, credit_type,
         coalesce(rollup_from_employee_id, ''), plan_id, component_id,
         case when is_reversal then 'reversal' else 'credit' end)) as credit_id,
     deal_id, employee_id, credit_type, is_reversal, credit_date,
-    strftime(credit_date, '%Y-%m') as period, source_amount, source_currency, fx_rate, amount,
-    plan_currency as currency, plan_id, component_id, rollup_from_employee_id, split_id, rule,
-    deal_type
-from credits;
+    sum(source_amount) as source_amount, source_currency, fx_rate, sum(amount) as amount,
+    plan_currency as currency, plan_id, component_id, rollup_from_employee_id
+from credits
+group by all;
 
 -- 4. Months settled ----------------------------------------------------------------------------
 
@@ -239,7 +240,7 @@ create or replace temp table months as
 with bounds as (
     select '${first_month}'::date as first_month,
         coalesce(nullif('${through_month}', '')::date,
-            (select date_trunc('month', max(credit_date)) from floor_out.credits))::date
+            (select date_trunc('month', max(credit_date)) from credits))::date
             as through_month
 )
 select strftime(m, '%Y-%m') as period, m::date as month_start,
@@ -250,31 +251,29 @@ from bounds,
 
 -- 5. Earnings to date (rules 6-7, 9) and lines (rule 8), nothing published yet ------------------
 
-create or replace table floor_out.payout_lines as
-with
-bounds as (select min(month_start) as first_month, max(month_end) as through_end from months),
-periods as (select * from comp.quota_periods),
-last_periods as (
-    select plan_id, component_id, source, max(period_start) as period_start
-    from periods group by all
-),
+create or replace temp table periods as select * from comp.quota_periods;
+create or replace temp table last_periods as
+select plan_id, component_id, source, max(period_start) as period_start
+from periods group by all;
+
 -- each credit in the quota period holding its date (a late reversal: the plan's last one)
-credit_events as (
-    select c.employee_id, c.plan_id, c.component_id,
-        coalesce(q.period_start, l.period_start) as quota_period_start, c.credit_date, c.amount
-    from floor_out.credits as c
-    left join periods as q
-        on q.source = 'component' and c.plan_id = q.plan_id
-        and c.component_id = q.component_id
-        and c.credit_date between q.period_start and q.period_end
-    left join last_periods as l
-        on l.source = 'component' and c.plan_id = l.plan_id
-        and c.component_id = l.component_id
-),
+create or replace temp table credit_events as
+select c.*, coalesce(q.period_start, l.period_start) as quota_period_start
+from credits as c
+left join periods as q
+    on q.source = 'component' and c.plan_id = q.plan_id
+    and c.component_id = q.component_id
+    and c.credit_date between q.period_start and q.period_end
+left join last_periods as l
+    on l.source = 'component' and c.plan_id = l.plan_id
+    and c.component_id = l.component_id;
+
 -- rule 9: SPIFF shares of direct and split holders of qualifying deals, and their clawbacks
+create or replace temp table spiff_events as
+with
 spiff_shares as (
-    select pc.employee_id, pc.plan_id, s.spiff_id, pc.credit_date, pc.cancelled_date,
-        pc.clawback_window_days,
+    select pc.deal_id, pc.employee_id, pc.credit_type, pc.plan_id, pc.plan_currency,
+        s.spiff_id, pc.credit_date, pc.cancelled_date, pc.clawback_window_days,
         (s.amount * pc.split_percent * 0.01::decimal(3, 2))::decimal(38, 14) as amount
     from plan_credits as pc
     join deals on pc.deal_id = deals.deal_id
@@ -287,24 +286,54 @@ spiff_shares as (
         and (trunc(deals.amount::decimal(38, 14))::decimal(38, 0) * pc.fx_rate
             + ((deals.amount::decimal(38, 14) - trunc(deals.amount::decimal(38, 14)))
                 * pc.fx_rate)::decimal(38, 14))::decimal(38, 14) >= s.min_amount
-),
-spiff_events as (
-    select e.employee_id, e.plan_id, e.spiff_id as component_id,
-        coalesce(q.period_start, l.period_start) as quota_period_start, e.event_date, e.amount
-    from (
-        select employee_id, plan_id, spiff_id, credit_date as event_date, amount
-        from spiff_shares
-        union all
-        select employee_id, plan_id, spiff_id, cancelled_date, -amount
-        from spiff_shares
-        where cancelled_date between credit_date and credit_date + clawback_window_days
-    ) as e
-    left join periods as q
-        on q.source = 'spiff' and e.plan_id = q.plan_id and e.spiff_id = q.component_id
-        and e.event_date between q.period_start and q.period_end
-    left join last_periods as l
-        on l.source = 'spiff' and e.plan_id = l.plan_id and e.spiff_id = l.component_id
-),
+)
+select e.deal_id, e.employee_id, e.credit_type, e.plan_id, e.plan_currency,
+    e.spiff_id as component_id, e.is_reversal,
+    coalesce(q.period_start, l.period_start) as quota_period_start, e.event_date, e.amount
+from (
+    select deal_id, employee_id, credit_type, plan_id, plan_currency, spiff_id,
+        false as is_reversal, credit_date as event_date, amount
+    from spiff_shares
+    union all
+    select deal_id, employee_id, credit_type, plan_id, plan_currency, spiff_id, true,
+        cancelled_date, -amount
+    from spiff_shares
+    where cancelled_date between credit_date and credit_date + clawback_window_days
+) as e
+left join periods as q
+    on q.source = 'spiff' and e.plan_id = q.plan_id and e.spiff_id = q.component_id
+    and e.event_date between q.period_start and q.period_end
+left join last_periods as l
+    on l.source = 'spiff' and e.plan_id = l.plan_id and e.spiff_id = l.component_id;
+
+-- the credit ledger (docs/contract.md section 7) with nothing published: the first month adds
+-- every credit dated up to its end, each later month the credits dated in it
+create or replace table floor_out.credits as
+with
+bounds as (select min(month_start) as first_month, max(month_end) as through_end from months),
+all_credits as (
+    select credit_id, 'deal' as event_type, deal_id as event_id, deal_id, employee_id,
+        credit_type, is_reversal, credit_date, quota_period_start, source_amount,
+        source_currency, fx_rate, amount, currency, plan_id, component_id,
+        rollup_from_employee_id
+    from credit_events
+    union all
+    select md5(concat_ws('|', 'deal', deal_id, employee_id, credit_type, '', plan_id,
+            component_id, case when is_reversal then 'reversal' else 'credit' end)),
+        'deal', deal_id, deal_id, employee_id, credit_type, is_reversal, event_date,
+        quota_period_start, sum(amount), plan_currency, 1::decimal(24, 12), sum(amount),
+        plan_currency, plan_id, component_id, null
+    from spiff_events
+    group by all
+)
+select strftime(greatest(credit_date, bounds.first_month), '%Y-%m') as period, credit_id,
+    'add' as entry, all_credits.* exclude (credit_id)
+from all_credits, bounds
+where credit_date <= bounds.through_end;
+
+create or replace table floor_out.payout_lines as
+with
+bounds as (select min(month_start) as first_month, max(month_end) as through_end from months),
 events as (
     select 'component' as kind, employee_id, plan_id, component_id, quota_period_start,
         credit_date as event_date, amount
@@ -415,7 +444,11 @@ due as (
         round(coalesce(earned_before, 0), 2)::decimal(18, 2) as due_before,
         coalesce(lag(round(coalesce(earned_to_date, 0), 2)::decimal(18, 2)) over (
             partition by kind, employee_id, plan_id, component_id, quota_period_start
-            order by month_number), 0) as attributed_before
+            order by month_number),
+            -- rule 4.12: begun before the first month, paid to its end by the old system
+            case when quota_period_start < (select first_month from bounds)
+                then round(coalesce(earned_before, 0), 2)::decimal(18, 2) else 0 end
+        ) as attributed_before
     from earned
 ),
 lines as (
@@ -439,8 +472,8 @@ where lines.amount <> 0;
 
 -- 6. Payouts (rules 10-11): payout currency, draws, recovery, negative carry ---------------------
 
-create or replace table floor_out.payouts as
-with recursive
+create or replace temp table carried_inputs as
+with
 people as (
     select employee_id from assignments
     union select employee_id from floor_out.payout_lines
@@ -517,14 +550,38 @@ inputs as (
         coalesce(t.commission, 0)::decimal(18, 2) as commission,
         coalesce(t.spiff, 0)::decimal(18, 2) as spiff,
         coalesce(t.adjustments, 0)::decimal(18, 2) as adjustments,
-        case when d.plan_id is not null and c.month_start >= d.from_date
+        -- rule 10: no draw in a month without a plan held
+        case when d.plan_id is not null and c.is_held and c.month_start >= d.from_date
             and c.month_end <= d.to_date then round(d.monthly_amount, 2)
             else 0 end::decimal(18, 2) as draw,
-        coalesce(d.kind = 'recoverable', false) as is_recoverable
+        coalesce(d.kind = 'recoverable', false) as is_recoverable,
+        lag(c.currency) over w as previous_currency,
+        lag(c.month_end) over w as previous_month_end
     from currencies as c
     left join totals as t on c.employee_id = t.employee_id and c.period = t.period
     left join comp.plan_draws as d on c.payout_plan_id = d.plan_id
+    window w as (partition by c.employee_id order by c.month_number)
 ),
+-- rule 11: the balance and the carry convert when the payout currency changes, at the rate of
+-- the last day of the month they leave
+carry_requests as (
+    select distinct previous_currency as from_currency, currency as to_currency,
+        previous_month_end as as_of_date
+    from inputs where previous_currency <> currency
+),
+carry_rates as (select * from fx_rates_asof(carry_requests)),
+carried as (
+    select i.*, r.fx_rate as carry_rate
+    from inputs as i
+    left join carry_rates as r
+        on i.previous_currency <> i.currency and i.previous_currency = r.from_currency
+        and i.currency = r.to_currency and i.previous_month_end = r.as_of_date
+)
+select * from carried;
+
+create or replace table floor_out.payouts as
+with recursive
+inputs as (select * from carried_inputs),
 -- month by month per employee: top-up, recovery, draw balance and negative carry
 steps as (
     select employee_id, month_number, top_up, recovery, carry_in,
@@ -545,14 +602,27 @@ steps as (
         least(0, commission + spiff + top_up - recovery + adjustments + carry_in
             )::decimal(18, 2)
     from (
-        select i.*, s.balance, s.carry_out as carry_in,
-            case when i.draw > 0 then greatest(0, i.draw - i.commission - i.spiff) else 0 end
+        select *,
+            case when draw > 0 then greatest(0, draw - commission - spiff) else 0 end
                 ::decimal(18, 2) as top_up,
-            least(greatest(s.balance, 0), greatest(0, i.commission + i.spiff - i.draw)
+            least(greatest(balance, 0), greatest(0, commission + spiff - draw)
                 )::decimal(18, 2) as recovery
-        from steps as s
-        join inputs as i
-            on s.employee_id = i.employee_id and i.month_number = s.month_number + 1
+        from (
+            select i.*,
+                case when i.carry_rate is null then s.balance
+                    else round((trunc(s.balance::decimal(38, 14))::decimal(38, 0) * i.carry_rate
+                        + ((s.balance::decimal(38, 14) - trunc(s.balance::decimal(38, 14)))
+                            * i.carry_rate)::decimal(38, 14))::decimal(38, 14), 2)
+                end::decimal(18, 2) as balance,
+                case when i.carry_rate is null then s.carry_out
+                    else round((trunc(s.carry_out::decimal(38, 14))::decimal(38, 0) * i.carry_rate
+                        + ((s.carry_out::decimal(38, 14) - trunc(s.carry_out::decimal(38, 14)))
+                            * i.carry_rate)::decimal(38, 14))::decimal(38, 14), 2)
+                end::decimal(18, 2) as carry_in
+            from steps as s
+            join carried_inputs as i
+                on s.employee_id = i.employee_id and i.month_number = s.month_number + 1
+        )
     )
 )
 select i.employee_id, i.period, i.currency, i.commission, i.spiff, s.top_up as draw_top_up,

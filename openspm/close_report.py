@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from openspm.comp import check_comp_config
+from openspm.ingest import delivered_employee_ids
 from openspm.quality import (
     CHECKS,
     PUBLISHED,
@@ -28,7 +29,6 @@ from openspm.quality import (
     write_report,
 )
 from openspm.quality.findings import not_run, outcome
-from openspm.validate import landing_employee_ids
 from openspm.workspace import Workspace
 
 COMP_CHECK = "compensation_configuration"
@@ -49,7 +49,7 @@ class ReportFiles:
 
 def comp_outcome(ws: Workspace) -> CheckOutcome:
     """The compensation configuration checked from its files (what the comp step refuses)."""
-    problems = check_comp_config(ws, known_employees=landing_employee_ids(ws))
+    problems = check_comp_config(ws, known_employees=delivered_employee_ids(ws))
     findings = [
         Finding(
             p.file + (f" row {p.row}" if p.row else f" line {p.line}" if p.line else ""),

@@ -5,8 +5,9 @@ last successful build is the batches loaded after it. Before a build, ``plan_bui
 the warehouse with the record the last successful build left in ``dbt_state.last_build``:
 
 - the same dbt project, the same compensation tables, every incremental table present, and new
-  batches only of ``INCREMENTAL_ENTITIES``: an **incremental** build. The new batches are
-  listed in ``dbt_state.new_batches``, which the incremental models read
+  batches only of the entities that incremental models read (``incremental_entities``; it and
+  the list of incremental tables come from the dbt manifest): an **incremental** build. The new
+  batches are listed in ``dbt_state.new_batches``, which the incremental models read
   (``dbt_project/macros/incremental.sql``);
 - anything else (the first build, HR or fx or CRM users delivered, a plan edited, the SQL
   upgraded): ``dbt build --full-refresh``. The record is deleted first, so a full refresh that
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from openspm.dbt_project import Manifest, project_manifest
 from openspm.entities import ENTITIES
 from openspm.warehouse import table_exists
 
@@ -35,23 +37,8 @@ NEW_BATCHES = f"{STATE_SCHEMA}.new_batches"
 LAST_BUILD = f"{STATE_SCHEMA}.last_build"
 BUILT_BATCHES = f"{STATE_SCHEMA}.built_batches"
 COMP_SCHEMA = "comp"
+RAW_SCHEMA = "raw"
 
-# Entities whose new batches an incremental build absorbs (their staging models and the
-# per-deal credit models are incremental). Every other entity feeds tables rebuilt whole.
-INCREMENTAL_ENTITIES = frozenset(
-    {"crm/deals", "crm/deal_splits", "crm/accounts", "erp/invoices", "erp/payments"}
-)
-# The incremental models' tables: all must exist for an incremental build.
-INCREMENTAL_TABLES = (
-    "staging.stg_crm__deals",
-    "staging.stg_crm__deal_splits",
-    "staging.stg_crm__accounts",
-    "staging.stg_erp__invoices",
-    "staging.stg_erp__payments",
-    "intermediate.int_deal_credits",
-    "intermediate.int_deal_credit_problems",
-    "intermediate.int_component_credits",
-)
 _TABLE_OF_FOLDER = {e.folder: e.table for e in ENTITIES}
 _BATCH_COLUMNS = "raw_table varchar not null, file varchar not null"
 
@@ -88,8 +75,30 @@ def project_fingerprint(project_dir: Path) -> str:
     return digest.hexdigest()
 
 
+def incremental_tables(manifest: Manifest | None = None) -> tuple[str, ...]:
+    """The incremental models' tables (``schema.name``): all must exist for an incremental build."""
+    return (manifest or project_manifest()).incremental_relations()
+
+
+def incremental_entities(manifest: Manifest | None = None) -> frozenset[str]:
+    """Landing entities (``crm/deals``) whose new batches an incremental build absorbs.
+
+    Those whose raw table an incremental model reads (their staging model is incremental, and
+    so is every model after it that keeps history); new batches of any other entity feed
+    tables rebuilt whole, so they need a full refresh.
+    """
+    sources = (manifest or project_manifest()).incremental_sources()
+    return frozenset(
+        folder for folder, table in _TABLE_OF_FOLDER.items() if f"{RAW_SCHEMA}.{table}" in sources
+    )
+
+
 def plan_build(
-    connection: duckdb.DuckDBPyConnection, project_dir: Path, *, force_full_refresh: bool = False
+    connection: duckdb.DuckDBPyConnection,
+    project_dir: Path,
+    *,
+    force_full_refresh: bool = False,
+    manifest: Manifest | None = None,
 ) -> BuildPlan:
     """Decide between an incremental build and a full refresh; list the new batches."""
     fingerprint = _fingerprint(connection, project_dir)
@@ -98,7 +107,9 @@ def plan_build(
     reason = (
         "asked for (openspm run --full-refresh)"
         if force_full_refresh
-        else _full_refresh_reason(connection, fingerprint, loaded, last)
+        else _full_refresh_reason(
+            connection, fingerprint, loaded, last, manifest or project_manifest()
+        )
     )
     # a full refresh builds from every loaded batch; an incremental build from the new ones
     built = _built_batches(connection) if reason is None else set()
@@ -157,27 +168,23 @@ def _full_refresh_reason(
     fingerprint: str,
     loaded: set[tuple[str, str]],
     last: str | None,
+    manifest: Manifest,
 ) -> str | None:
     if last is None:
         return "no earlier successful build is recorded"
     if last != fingerprint:
         return "the dbt project or the compensation configuration changed"
-    missing = [t for t in INCREMENTAL_TABLES if not table_exists(connection, t)]
+    missing = [t for t in incremental_tables(manifest) if not table_exists(connection, t)]
     if missing:
         return f"{', '.join(missing)} missing"
     built = _built_batches(connection)
     if built - loaded:
         return "batches built earlier are no longer in raw (was the warehouse restored?)"
-    others = sorted(
-        {table for table, _ in loaded - built if table not in _incremental_raw_tables()}
-    )
+    absorbed = {_TABLE_OF_FOLDER[folder] for folder in incremental_entities(manifest)}
+    others = sorted({table for table, _ in loaded - built if table not in absorbed})
     if others:
         return f"new batches of {', '.join(others)}"
     return None
-
-
-def _incremental_raw_tables() -> set[str]:
-    return {_TABLE_OF_FOLDER[folder] for folder in INCREMENTAL_ENTITIES}
 
 
 def _fingerprint(connection: duckdb.DuckDBPyConnection, project_dir: Path) -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import os
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 
+from openspm.warehouse import read_only
 from openspm.workspace import Workspace
 
 PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -41,8 +42,14 @@ def parse_period(text: str, what: str = "month") -> str:
 
 
 def month_start(period: str) -> date:
+    """The first day of the month ``YYYY-MM``."""
     year, month = (int(part) for part in parse_period(period).split("-"))
     return date(year, month, 1)
+
+
+def month_bounds(period: str) -> tuple[date, date]:
+    """First and last day of the month ``YYYY-MM``."""
+    return month_start(period), month_start(next_period(period)) - timedelta(days=1)
 
 
 def period_of(day: date) -> str:
@@ -127,12 +134,17 @@ def _earliest_in_file(path: Path) -> date | None:
 def first_period(workspace: Workspace, connection: duckdb.DuckDBPyConnection | None = None) -> str:
     """openspm.yaml ``first_period``, else the month of the earliest plan assignment.
 
-    The assignment comes from the table comp.plan_assignments when ``connection`` is given and
-    has it, else from the file comp/plan_assignments.csv (docs/contract.md section 4.12).
+    The assignment comes from the table comp.plan_assignments (read through ``connection``,
+    else read-only from the workspace's warehouse when it exists) when the warehouse has it,
+    else from the file comp/plan_assignments.csv (docs/contract.md section 4.12).
     """
     if workspace.settings.first_period:
         return parse_period(workspace.settings.first_period, "first_period")
-    earliest = _earliest_in_table(connection) if connection is not None else None
+    if connection is None:
+        with read_only(workspace) as reader:
+            earliest = _earliest_in_table(reader) if reader is not None else None
+    else:
+        earliest = _earliest_in_table(connection)
     if earliest is None:
         earliest = _earliest_in_file(workspace.comp_dir / "plan_assignments.csv")
     if earliest is None:

@@ -3,112 +3,159 @@
 See docs/engine-interface.md (the tables) and docs/close.md (the rules). ``publish_period``
 runs in ONE DuckDB transaction: a crash, a kill or a failed reconciliation at any point leaves
 the month either wholly published or not at all, and a published month is never rewritten.
+The DDL of ``finance.*`` lives here and nowhere else: every step that runs dbt creates the
+tables first (the engine reads the published history).
 """
 
 from __future__ import annotations
 
-import os
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import duckdb
 
+from openspm.dbt_project import DbtProjectError, Manifest, project_manifest
 from openspm.periods import parse_period, period_range
+from openspm.quality.findings import CheckOutcome
+from openspm.quality.reconciliations import check_net_payout, check_payout_lines
+from openspm.warehouse import missing_tables, table_exists
 
 FINANCE_SCHEMA = "finance"
-MARTS_SCHEMA = "marts"
-# Test hook: seconds to sleep after each insert of a publication (kill tests only).
-SLEEP_ENV = "OPENSPM_TEST_PUBLISH_SLEEP"
+STAMP_COLUMNS = ("run_id VARCHAR NOT NULL", "published_at TIMESTAMP NOT NULL")
 
-CREDIT_COLUMNS = (
-    "credit_id",
-    "deal_id",
-    "employee_id",
-    "credit_type",
-    "is_reversal",
-    "credit_date",
-    "period",
-    "source_amount",
-    "source_currency",
-    "fx_rate",
-    "amount",
-    "currency",
-    "plan_id",
-    "component_id",
-    "rollup_from_employee_id",
-)
-PAYOUT_COLUMNS = (
-    "employee_id",
-    "period",
-    "currency",
-    "commission",
-    "spiff",
-    "draw_top_up",
-    "draw_recovery",
-    "adjustments",
-    "negative_carry_in",
-    "net_payout",
-)
-LINE_COLUMNS = (
-    "employee_id",
-    "period",
-    "plan_id",
-    "component_id",
-    "quota_period_start",
-    "line_type",
-    "amount",
-    "currency",
-)
-ATTAINMENT_COLUMNS = (
-    "employee_id",
-    "plan_id",
-    "component_id",
-    "period",
-    "quota_period_start",
-    "credit_to_date",
-    "quota",
-    "attainment",
-    "earnings_to_date",
+# The published tables of a month, in the order they are copied: the columns a draft mart
+# provides (with their types), then run_id and published_at (docs/engine-interface.md). Which
+# mart feeds each table is the marts' own word, in the dbt manifest (``draft_tables``).
+PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
+    "payouts": (
+        "employee_id VARCHAR NOT NULL",
+        "period VARCHAR NOT NULL",
+        "currency VARCHAR",
+        "commission DECIMAL(18,2)",
+        "spiff DECIMAL(18,2)",
+        "draw_top_up DECIMAL(18,2)",
+        "draw_recovery DECIMAL(18,2)",
+        "adjustments DECIMAL(18,2)",
+        "negative_carry_in DECIMAL(18,2)",
+        "net_payout DECIMAL(18,2)",
+    ),
+    "payout_lines": (
+        "employee_id VARCHAR NOT NULL",
+        "period VARCHAR NOT NULL",
+        "plan_id VARCHAR",
+        "component_id VARCHAR",
+        "quota_period_start DATE",
+        "line_type VARCHAR",
+        "amount DECIMAL(18,2)",
+        "currency VARCHAR",
+    ),
+    "attainment": (
+        "employee_id VARCHAR NOT NULL",
+        "plan_id VARCHAR",
+        "component_id VARCHAR",
+        "period VARCHAR NOT NULL",
+        "quota_period_start DATE",
+        "credit_to_date DECIMAL(38,10)",
+        "quota DECIMAL(20,6)",
+        "attainment DECIMAL(38,10)",
+        "earnings_to_date DECIMAL(38,10)",
+    ),
+    # the credit ledger: entries add / reverse per closing month (docs/engine.md)
+    "credits": (
+        "period VARCHAR NOT NULL",
+        "credit_id VARCHAR NOT NULL",
+        "entry VARCHAR NOT NULL",
+        "event_type VARCHAR",
+        "event_id VARCHAR",
+        "deal_id VARCHAR",
+        "employee_id VARCHAR",
+        "credit_type VARCHAR",
+        "is_reversal BOOLEAN",
+        "credit_date DATE",
+        "quota_period_start DATE",
+        "source_amount DECIMAL(38,14)",
+        "source_currency VARCHAR",
+        "fx_rate DECIMAL(24,12)",
+        "amount DECIMAL(38,14)",
+        "currency VARCHAR",
+        "plan_id VARCHAR",
+        "component_id VARCHAR",
+        "rollup_from_employee_id VARCHAR",
+    ),
+    # the manual adjustments each close paid, with their ids (docs/contract.md section 3)
+    "adjustments": (
+        "adjustment_id VARCHAR NOT NULL",
+        "employee_id VARCHAR NOT NULL",
+        "period VARCHAR NOT NULL",
+        "amount DECIMAL(20,6)",
+        "currency VARCHAR",
+        "reason VARCHAR",
+        "source_row INTEGER",
+    ),
+    # the go-live amounts, recorded by the close of first_period (docs/contract.md rule 4.12)
+    "opening_balances": (
+        "period VARCHAR NOT NULL",
+        "employee_id VARCHAR NOT NULL",
+        "kind VARCHAR NOT NULL",
+        "plan_id VARCHAR",
+        "component_id VARCHAR",
+        "quota_period_start DATE",
+        "line_kind VARCHAR",
+        "amount DECIMAL(18,2)",
+        "currency VARCHAR",
+        "source VARCHAR",
+        "source_row INTEGER",
+    ),
+}
+CLOSES_COLUMNS = (
+    "period VARCHAR PRIMARY KEY",
+    *STAMP_COLUMNS,
+    "payouts BIGINT NOT NULL",
+    "lines BIGINT NOT NULL",
+    "net_total DECIMAL(18,2) NOT NULL",
 )
 
-_STAMP = "run_id VARCHAR NOT NULL, published_at TIMESTAMP NOT NULL"
+
+def _create(table: str, columns: tuple[str, ...]) -> str:
+    return f"CREATE TABLE IF NOT EXISTS {FINANCE_SCHEMA}.{table} ({', '.join(columns)})"
+
+
 FINANCE_DDL = (
     f"CREATE SCHEMA IF NOT EXISTS {FINANCE_SCHEMA}",
-    f"""CREATE TABLE IF NOT EXISTS {FINANCE_SCHEMA}.payouts (
-        employee_id VARCHAR NOT NULL, period VARCHAR NOT NULL, currency VARCHAR,
-        commission DECIMAL(18,2), spiff DECIMAL(18,2), draw_top_up DECIMAL(18,2),
-        draw_recovery DECIMAL(18,2), adjustments DECIMAL(18,2),
-        negative_carry_in DECIMAL(18,2), net_payout DECIMAL(18,2), {_STAMP})""",
-    f"""CREATE TABLE IF NOT EXISTS {FINANCE_SCHEMA}.payout_lines (
-        employee_id VARCHAR NOT NULL, period VARCHAR NOT NULL, plan_id VARCHAR,
-        component_id VARCHAR, quota_period_start DATE, line_type VARCHAR,
-        amount DECIMAL(18,2), currency VARCHAR, {_STAMP})""",
-    f"""CREATE TABLE IF NOT EXISTS {FINANCE_SCHEMA}.credits (
-        credit_id VARCHAR NOT NULL, deal_id VARCHAR, employee_id VARCHAR, credit_type VARCHAR,
-        is_reversal BOOLEAN, credit_date DATE, period VARCHAR NOT NULL,
-        source_amount DECIMAL(38,14), source_currency VARCHAR, fx_rate DECIMAL(24,12),
-        amount DECIMAL(38,14), currency VARCHAR, plan_id VARCHAR, component_id VARCHAR,
-        rollup_from_employee_id VARCHAR, {_STAMP})""",
-    f"""CREATE TABLE IF NOT EXISTS {FINANCE_SCHEMA}.attainment (
-        employee_id VARCHAR NOT NULL, plan_id VARCHAR, component_id VARCHAR,
-        period VARCHAR NOT NULL, quota_period_start DATE, credit_to_date DECIMAL(38,10),
-        quota DECIMAL(20,6), attainment DECIMAL(38,10), earnings_to_date DECIMAL(38,10),
-        {_STAMP})""",
-    f"""CREATE TABLE IF NOT EXISTS {FINANCE_SCHEMA}.closes (
-        period VARCHAR PRIMARY KEY, {_STAMP}, payouts BIGINT NOT NULL, lines BIGINT NOT NULL,
-        net_total DECIMAL(18,2) NOT NULL)""",
-    # The outcome of every close / run / backfill attempt per month (openspm status reads it).
-    f"""CREATE TABLE IF NOT EXISTS {FINANCE_SCHEMA}.close_attempts (
-        period VARCHAR NOT NULL, kind VARCHAR NOT NULL, run_id VARCHAR NOT NULL,
-        attempted_at TIMESTAMP NOT NULL, ok BOOLEAN NOT NULL, message VARCHAR,
-        PRIMARY KEY (period, kind, run_id))""",
+    *(_create(table, (*columns, *STAMP_COLUMNS)) for table, columns in PUBLISHED_TABLES.items()),
+    _create("closes", CLOSES_COLUMNS),
 )
 
 
 class CloseRefused(RuntimeError):
     """A month cannot be published; the message is one line naming the cause."""
+
+
+def draft_tables(manifest: Manifest | None = None) -> dict[str, str]:
+    """Published table (``payouts``) -> the draft mart it is copied from (``marts.fct_payouts``).
+
+    Read from the dbt manifest: a mart names the table it publishes to in its YAML
+    (``meta: {openspm: {publish_to: finance.<table>}}``). Every published table needs exactly
+    one mart; DbtProjectError otherwise.
+    """
+    publications = (manifest or project_manifest()).publications()
+    drafts = {
+        target.removeprefix(f"{FINANCE_SCHEMA}."): mart
+        for target, mart in publications.items()
+        if target.startswith(f"{FINANCE_SCHEMA}.")
+    }
+    missing = [t for t in PUBLISHED_TABLES if t not in drafts]
+    unknown = sorted(set(publications) - {f"{FINANCE_SCHEMA}.{t}" for t in PUBLISHED_TABLES})
+    if missing or unknown:
+        raise DbtProjectError(
+            "the dbt marts and the published tables disagree: "
+            + "; ".join(
+                [f"no mart publishes to {FINANCE_SCHEMA}.{t}" for t in missing]
+                + [f"a mart publishes to {t}, which is not a published table" for t in unknown]
+            )
+        )
+    return {table: drafts[table] for table in PUBLISHED_TABLES}
 
 
 @dataclass(frozen=True)
@@ -136,24 +183,51 @@ def ensure_finance_tables(connection: duckdb.DuckDBPyConnection) -> None:
         connection.execute(statement)
 
 
-def closed_periods(connection: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, datetime]]:
-    """Published months -> (run_id, published_at); empty when finance.closes does not exist."""
-    try:
-        rows = connection.execute(
-            f"select period, run_id, published_at from {FINANCE_SCHEMA}.closes"
-        ).fetchall()
-    except duckdb.CatalogException:
+def closed_periods(
+    connection: duckdb.DuckDBPyConnection | None,
+) -> dict[str, tuple[str, datetime]]:
+    """Published months -> (run_id, published_at); empty without a warehouse or finance.closes."""
+    if connection is None or not table_exists(connection, f"{FINANCE_SCHEMA}.closes"):
         return {}
+    rows = connection.execute(
+        f"select period, run_id, published_at from {FINANCE_SCHEMA}.closes"
+    ).fetchall()
     return {period: (run_id, at) for period, run_id, at in rows}
 
 
-def refusal(connection: duckdb.DuckDBPyConnection, period: str, first_period: str) -> str | None:
-    """Why ``period`` cannot be closed now (already closed, earlier month open), else None.
+def open_months(connection: duckdb.DuckDBPyConnection | None, first: str, last: str) -> list[str]:
+    """The months from ``first`` to ``last`` that are not published."""
+    closed = closed_periods(connection)
+    return [p for p in period_range(first, last) if p not in closed]
 
-    Cheap and read-only: the CLI asks before computing anything, publish_period asks again
-    inside its transaction.
+
+def latest_drafted_period(connection: duckdb.DuckDBPyConnection | None) -> str | None:
+    """The latest month the engine computed drafts for (None before any were computed)."""
+    payouts = draft_tables()["payouts"]
+    if connection is None or not table_exists(connection, payouts):
+        return None
+    row = connection.execute(f"select max(period) from {payouts}").fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+def refusal(
+    connection: duckdb.DuckDBPyConnection | None, period: str, first_period: str
+) -> str | None:
+    """Why ``period`` cannot be closed now (first_period moved, already closed, earlier month
+    open), else None.
+
+    Cheap and read-only (``connection`` None: no warehouse yet, nothing published): the CLI
+    asks before computing anything, publish_period asks again inside its transaction.
     """
     closed = closed_periods(connection)
+    first_closed = min(closed, default=None)
+    if first_closed is not None and first_closed != first_period:
+        run_id, _ = closed[first_closed]
+        return (
+            f"first_period is {first_period} but {first_closed} was closed as the first month "
+            f"(run {run_id}); first_period cannot change after its close: set it back to "
+            f"{first_closed} in openspm.yaml"
+        )
     if period in closed:
         run_id, at = closed[period]
         return (
@@ -193,99 +267,33 @@ def _insert(
         f"select {names}, ?, ? from {source} where period = ?",
         [run_id, published_at, period],
     )
-    inserted = _count(
+    return _count(
         connection,
         f"select count(*) from {FINANCE_SCHEMA}.{table} where period = ? and run_id = ?",
         [period, run_id],
     )
-    pause = float(os.environ.get(SLEEP_ENV) or 0)
-    if pause:
-        print(f"publish: inserted {table}", flush=True)
-        time.sleep(pause)
-    return inserted
-
-
-RECONCILIATIONS = (
-    (
-        "payout lines without a payout row",
-        """select l.employee_id from finance.payout_lines l
-           where l.period = $p and l.run_id = $r and not exists (
-             select 1 from finance.payouts o
-             where o.period = $p and o.run_id = $r and o.employee_id = l.employee_id)
-           group by 1""",
-    ),
-    (
-        "more than one payout row for an employee",
-        """select employee_id from finance.payouts where period = $p and run_id = $r
-           group by employee_id having count(*) > 1""",
-    ),
-    (
-        "commission differs from the sum of the commission and restatement lines",
-        # only where every line is in the payout currency (otherwise the payout is converted)
-        """select o.employee_id from finance.payouts o
-           where o.period = $p and o.run_id = $r
-             and not exists (select 1 from finance.payout_lines l
-                             where l.period = $p and l.run_id = $r
-                               and l.employee_id = o.employee_id and l.currency <> o.currency)
-             and coalesce(o.commission, 0) <> coalesce((
-                 select sum(l.amount) from finance.payout_lines l
-                 where l.period = $p and l.run_id = $r and l.employee_id = o.employee_id
-                   and l.line_type in ('commission', 'restatement')), 0)""",
-    ),
-    (
-        "spiff differs from the sum of the spiff lines",
-        """select o.employee_id from finance.payouts o
-           where o.period = $p and o.run_id = $r
-             and not exists (select 1 from finance.payout_lines l
-                             where l.period = $p and l.run_id = $r
-                               and l.employee_id = o.employee_id and l.currency <> o.currency)
-             and coalesce(o.spiff, 0) <> coalesce((
-                 select sum(l.amount) from finance.payout_lines l
-                 where l.period = $p and l.run_id = $r and l.employee_id = o.employee_id
-                   and l.line_type = 'spiff'), 0)""",
-    ),
-    (
-        "net_payout missing or negative",
-        """select employee_id from finance.payouts where period = $p and run_id = $r
-           and (net_payout is null or net_payout < 0)""",
-    ),
-)
 
 
 def _reconcile(connection: duckdb.DuckDBPyConnection, period: str, run_id: str) -> None:
-    for name, sql in RECONCILIATIONS:
-        rows = connection.execute(sql, {"p": period, "r": run_id}).fetchall()
-        if rows:
-            shown = ", ".join(str(row[0]) for row in rows[:5])
-            raise CloseRefused(
-                f"cannot close {period}: reconciliation failed: {name} "
-                f"({len(rows)} employee(s), e.g. {shown}); nothing was published"
-            )
-
-
-def _table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return (
-        _count(
-            connection,
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, table],
+    """The published month's payouts against their lines: the blocking checks, on finance.*."""
+    duplicated = connection.execute(
+        f"select employee_id from {FINANCE_SCHEMA}.payouts where period = ? and run_id = ? "
+        "group by employee_id having count(*) > 1 order by 1",
+        [period, run_id],
+    ).fetchall()
+    if duplicated:
+        shown = ", ".join(str(row[0]) for row in duplicated[:5])
+        raise CloseRefused(
+            f"cannot close {period}: reconciliation failed: more than one payout row for an "
+            f"employee ({len(duplicated)} employee(s), e.g. {shown}); nothing was published"
         )
-        > 0
-    )
-
-
-def _drafts_exist(connection: duckdb.DuckDBPyConnection, period: str) -> bool:
-    if not _table_exists(connection, MARTS_SCHEMA, "fct_payouts"):
-        return False
-    sql = f"select count(*) from {MARTS_SCHEMA}.fct_payouts where period = ?"
-    return _count(connection, sql, [period]) > 0
-
-
-def missing_draft_tables(connection: duckdb.DuckDBPyConnection) -> list[str]:
-    """The draft tables a publication reads that the warehouse does not have."""
-    names = ("fct_payouts", "fct_payout_lines", "fct_attainment", "fct_credits")
-    return [f"{MARTS_SCHEMA}.{n}" for n in names if not _table_exists(connection, MARTS_SCHEMA, n)]
+    for check in (check_payout_lines, check_net_payout):
+        outcome: CheckOutcome = check(connection, period, FINANCE_SCHEMA)
+        if not outcome.passed:
+            raise CloseRefused(
+                f"cannot close {period}: reconciliation failed: {outcome.first_line()}; "
+                "nothing was published"
+            )
 
 
 def publish_period(
@@ -304,6 +312,7 @@ def publish_period(
     """
     period = parse_period(period)
     first = parse_period(first_period, "first_period") if first_period else period
+    drafts = draft_tables()
     ensure_finance_tables(connection)
     published_at = datetime.now(UTC).replace(tzinfo=None)
     connection.begin()
@@ -311,39 +320,52 @@ def publish_period(
         why = refusal(connection, period, first)
         if why:
             raise CloseRefused(why)
-        missing = missing_draft_tables(connection)
+        missing = missing_tables(connection, drafts.values())
         if missing:
             raise CloseRefused(
                 f"no drafts computed for {period}: the warehouse has no {', '.join(missing)}; "
                 "the engine models have not been built"
             )
-        if not _drafts_exist(connection, period):
+        drafted = f"select count(*) from {drafts['payouts']} where period = ?"
+        if not _count(connection, drafted, [period]):
             raise CloseRefused(
-                f"no drafts computed for {period} (marts.fct_payouts has no row for it); "
+                f"no drafts computed for {period} ({drafts['payouts']} has no row for it); "
                 f"run `openspm run --through {period}` or `openspm close --period {period}`"
             )
-        stamp = (period, run_id, published_at)
-        payouts = _insert(connection, "payouts", "marts.fct_payouts", PAYOUT_COLUMNS, *stamp)
-        lines = _insert(connection, "payout_lines", "marts.fct_payout_lines", LINE_COLUMNS, *stamp)
-        attainment = _insert(
-            connection, "attainment", "marts.fct_attainment", ATTAINMENT_COLUMNS, *stamp
-        )
-        credits = _insert(connection, "credits", "marts.fct_credits", CREDIT_COLUMNS, *stamp)
+        counts = {
+            table: _insert(
+                connection,
+                table,
+                drafts[table],
+                tuple(column.split()[0] for column in columns),
+                period,
+                run_id,
+                published_at,
+            )
+            for table, columns in PUBLISHED_TABLES.items()
+        }
         _reconcile(connection, period, run_id)
         (net_total,) = connection.execute(
-            "select coalesce(sum(net_payout), 0)::decimal(18,2) from finance.payouts "
+            f"select coalesce(sum(net_payout), 0)::decimal(18,2) from {FINANCE_SCHEMA}.payouts "
             "where period = ? and run_id = ?",
             [period, run_id],
         ).fetchone()  # type: ignore[misc]
         connection.execute(
-            "insert into finance.closes (period, run_id, published_at, payouts, lines, "
+            f"insert into {FINANCE_SCHEMA}.closes (period, run_id, published_at, payouts, lines, "
             "net_total) values (?, ?, ?, ?, ?, ?)",
-            [period, run_id, published_at, payouts, lines, net_total],
+            [period, run_id, published_at, counts["payouts"], counts["payout_lines"], net_total],
         )
         connection.commit()
     except BaseException:
         connection.rollback()
         raise
     return PublishReport(
-        period, run_id, published_at, payouts, lines, attainment, credits, Decimal(net_total)
+        period,
+        run_id,
+        published_at,
+        counts["payouts"],
+        counts["payout_lines"],
+        counts["attainment"],
+        counts["credits"],
+        Decimal(net_total),
     )

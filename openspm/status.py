@@ -1,9 +1,10 @@
 """Which months are published, open or failing, and why (``openspm status``).
 
-Attempts are recorded in ``finance.close_attempts`` (one row per month, kind and run): the
-CLI writes one after every ``close`` (kind ``close``), ``run --through`` and ``backfill`` (kind
-``run``, one row per draft month covered), and the publish asset writes one when a
-publication is refused. A month is
+Attempts are run bookkeeping, kept in their own schema, ``ops.close_attempts`` (one row per
+month, kind and run; ``finance`` holds only what finance reads): the CLI writes one after
+every ``close`` (kind ``close``), ``run --through`` and ``backfill`` (kind ``run``, one row per
+draft month covered), and the publish asset writes one when a publication is refused. A
+month is
 
 - **published** when finance.closes has it (with run id, time and totals);
 - **failing** when it is not published and its latest attempt failed (the message says why);
@@ -22,7 +23,11 @@ from decimal import Decimal
 import duckdb
 
 from openspm.periods import period_range
-from openspm.publish import FINANCE_SCHEMA, ensure_finance_tables
+from openspm.warehouse import table_exists
+
+OPS_SCHEMA = "ops"
+ATTEMPTS_TABLE = f"{OPS_SCHEMA}.close_attempts"
+_OLD_ATTEMPTS_TABLE = "finance.close_attempts"  # where earlier versions kept them
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,26 @@ class MonthStatus:
         return f"{self.period}  open"
 
 
+def ensure_ops_tables(connection: duckdb.DuckDBPyConnection) -> None:
+    """Create ``ops.close_attempts`` when missing, taking over the rows of an older warehouse."""
+    if table_exists(connection, ATTEMPTS_TABLE):
+        return
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {OPS_SCHEMA}")
+    connection.execute(
+        f"""CREATE TABLE IF NOT EXISTS {ATTEMPTS_TABLE} (
+        period VARCHAR NOT NULL, kind VARCHAR NOT NULL, run_id VARCHAR NOT NULL,
+        attempted_at TIMESTAMP NOT NULL, ok BOOLEAN NOT NULL, message VARCHAR,
+        PRIMARY KEY (period, kind, run_id))"""
+    )
+    if table_exists(connection, _OLD_ATTEMPTS_TABLE):
+        connection.execute(
+            f"INSERT OR REPLACE INTO {ATTEMPTS_TABLE} "
+            "SELECT period, kind, run_id, attempted_at, ok, message "
+            f"FROM {_OLD_ATTEMPTS_TABLE}"
+        )
+        connection.execute(f"DROP TABLE {_OLD_ATTEMPTS_TABLE}")
+
+
 def record_attempt(
     connection: duckdb.DuckDBPyConnection,
     periods: list[str] | str,
@@ -57,12 +82,12 @@ def record_attempt(
     message: str | None = None,
 ) -> None:
     """Record the outcome of a close (kind ``close``) or draft run (kind ``run``)."""
-    ensure_finance_tables(connection)
+    ensure_ops_tables(connection)
     months = [periods] if isinstance(periods, str) else list(periods)
     now = datetime.now(UTC).replace(tzinfo=None)
     for period in months:
         connection.execute(
-            f"insert or replace into {FINANCE_SCHEMA}.close_attempts "
+            f"insert or replace into {ATTEMPTS_TABLE} "
             "(period, kind, run_id, attempted_at, ok, message) values (?, ?, ?, ?, ?, ?)",
             [period, kind, run_id, now, ok, message],
         )
@@ -87,15 +112,16 @@ def month_statuses(connection: duckdb.DuckDBPyConnection, first_period: str) -> 
     except duckdb.CatalogException:
         pass
     latest_attempts: dict[str, tuple] = {}
-    try:
+    attempts = next(
+        (t for t in (ATTEMPTS_TABLE, _OLD_ATTEMPTS_TABLE) if table_exists(connection, t)), None
+    )
+    if attempts is not None:  # an older warehouse not yet written to keeps the old table
         for row in connection.execute(
-            "select period, run_id, attempted_at, ok, message from finance.close_attempts "
+            f"select period, run_id, attempted_at, ok, message from {attempts} "
             "qualify row_number() over (partition by period order by attempted_at desc, "
             "case when ok then 1 else 0 end) = 1"
         ).fetchall():
             latest_attempts[row[0]] = row
-    except duckdb.CatalogException:
-        pass
     candidates = [
         _scalar(connection, "select max(period) from marts.fct_credits"),
         _scalar(connection, "select max(period) from finance.credits"),

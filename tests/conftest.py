@@ -11,10 +11,10 @@ from typing import Any
 import duckdb
 import pytest
 
+from openspm.dbt_project import ensure_manifest
 from openspm.demo import DemoSize, generate_workspace
-from openspm.runner import run_job
 from openspm.workspace import WORKSPACE_ENV, Workspace
-from pipelines.dbt_project import ensure_manifest
+from pipelines.runner import run_job
 
 SMALL = DemoSize(employees=40, deals=3_000, months=14)
 

@@ -548,6 +548,7 @@ def test_write_comp_tables_into_duckdb(tmp_path: Path) -> None:
             "comp.plan_assignments": 2,
             "comp.quotas": 6,
             "comp.adjustments": 1,
+            "comp.opening_balances": 0,
         }
     )
     with duckdb.connect(str(path), read_only=True) as connection:

@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from integrations.fakes import demo as fake_demo
 from integrations.pull import pull_sources
 from openspm.cli import app
-from openspm.close import close_month
-from openspm.runner import run_job
 from openspm.workspace import Workspace
+from pipelines.close import close_month
+from pipelines.runner import run_job
 
 PAYOUTS = (
     "select employee_id, period, currency, commission, spiff, draw_top_up, draw_recovery, "

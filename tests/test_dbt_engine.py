@@ -35,6 +35,7 @@ import pytest
 from raw_fixtures import create_raw_tables, load_batch
 
 from openspm.comp import load_comp_config, write_comp_tables
+from openspm.publish import publish_period
 
 pytestmark = pytest.mark.slow
 
@@ -252,29 +253,10 @@ def dbt_build(folder: Path, name: str) -> Build:
 
 
 def publish(warehouse: Path, periods: list[str]) -> None:
-    """What the close does for each month: copy the drafts of the month into finance.*."""
-    stamp = dt.datetime(2026, 4, 2, 9, 0, 0)
+    """What the close does for each month: publish its drafts into finance.* (in order)."""
     with duckdb.connect(str(warehouse)) as con:
         for period in periods:
-            run_id = f"run-{period}"
-            con.execute(
-                "insert into finance.payout_lines select employee_id, period, plan_id,"
-                " component_id, quota_period_start, line_type, amount, currency, ?, ?"
-                " from marts.fct_payout_lines where period = ?",
-                [run_id, stamp, period],
-            )
-            con.execute(
-                "insert into finance.payouts select employee_id, period, currency, commission,"
-                " spiff, draw_top_up, draw_recovery, adjustments, negative_carry_in,"
-                " net_payout, ?, ? from marts.fct_payouts where period = ?",
-                [run_id, stamp, period],
-            )
-            con.execute(
-                "insert into finance.closes select ?, ?, ?, (select count(*) from finance.payouts"
-                " where period = ?), (select count(*) from finance.payout_lines where period = ?),"
-                " (select coalesce(sum(net_payout), 0) from finance.payouts where period = ?)",
-                [period, run_id, stamp, period, period, period],
-            )
+            publish_period(con, period, f"run-{period}", first_period=periods[0])
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pipelines.dbt_project import ensure_manifest
+from openspm.dbt_project import ensure_manifest
 
 
 @pytest.fixture(scope="module")

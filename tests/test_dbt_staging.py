@@ -24,7 +24,7 @@ import yaml
 from raw_fixtures import LOADED_AT, create_raw_tables, load_batch
 
 from openspm.entities import ENTITIES, Entity, entity
-from openspm.incremental import INCREMENTAL_ENTITIES
+from openspm.incremental import incremental_entities
 
 pytestmark = pytest.mark.slow
 
@@ -378,7 +378,7 @@ def test_parse_needs_no_warehouse_and_staging_reads_only_its_source(tmp_path: Pa
     for ent in ENTITIES:
         model = manifest["nodes"][f"model.openspm.stg_{ent.table}"]
         assert model["depends_on"]["nodes"] == [f"source.openspm.raw.{ent.table}"]
-        incremental = ent.folder in INCREMENTAL_ENTITIES  # new batches: only their keys
+        incremental = ent.folder in incremental_entities()  # new batches: only their keys
         materialized = "incremental" if incremental else "table"
         assert (model["schema"], model["config"]["materialized"]) == ("staging", materialized)
 

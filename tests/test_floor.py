@@ -11,15 +11,15 @@ import duckdb
 import pytest
 
 from openspm.demo import DemoSize, generate_workspace
-from openspm.runner import run_job
 from openspm.workspace import Workspace
+from pipelines.runner import run_job
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 from floor import COMPARED, FloorMismatch, compare_with_warehouse, run_floor
 
-# Q4 SPIFFs, a plan-year change, new hires with draws; first_period after the first two months,
-# so the credits before it are settled as restatement lines in the first month
+# Q4 SPIFFs, a plan-year change, new hires with draws; first_period after the first two months:
+# a go-live, so the quota periods begun before it count as paid to its start (rule 4.12)
 TINY = DemoSize(employees=40, deals=300, months=6, start=date(2025, 10, 1))
 FIRST_PERIOD = "2025-12"
 
@@ -31,6 +31,10 @@ def tiny_built(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     settings = root / "openspm.yaml"
     text = settings.read_text(encoding="utf-8")
     settings.write_text(re.sub(r"(?m)^first_period: .*$", f"first_period: {FIRST_PERIOD}", text))
+    adjustments = root / "comp" / "adjustments.csv"  # a month before go-live can never be paid
+    header, *rows = adjustments.read_text(encoding="utf-8").splitlines()
+    kept = [r for r in rows if r.split(",")[2] >= FIRST_PERIOD]
+    adjustments.write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
     workspace = Workspace.open(root)
     run_job("pipeline_job", workspace, quiet=True)
     return workspace
@@ -47,13 +51,20 @@ def test_floor_equals_the_dbt_marts(tiny_built: Workspace, tmp_path: Path) -> No
         kinds = {
             row[0] for row in con.execute("select line_type from floor_out.payout_lines").fetchall()
         }
-        rules = {
-            row[0] for row in con.execute("select distinct rule from floor_out.credits").fetchall()
-        }
+        types = set(
+            con.execute(
+                "select distinct credit_type, is_reversal from floor_out.credits"
+            ).fetchall()
+        )
         (months,) = con.execute("select min(period) from floor_out.payouts").fetchone()
-    assert kinds == {"commission", "restatement", "spiff"}
-    assert {"direct_owner", "revenue_split", "overlay_split", "rollup", "clawback"} <= rules
+        (before,) = con.execute(
+            "select count(*) from floor_out.credits where credit_date < ?", [f"{FIRST_PERIOD}-01"]
+        ).fetchone()
+    assert kinds == {"commission", "spiff"}  # go-live: nothing before first_period is paid again
+    assert {(t, r) for t in ("direct", "split", "overlay", "rollup") for r in (False,)} <= types
+    assert ("direct", True) in types  # clawbacks
     assert months == FIRST_PERIOD
+    assert before > 0  # the first close's ledger holds the credits before first_period
 
 
 @pytest.mark.slow

@@ -9,18 +9,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.dbt_models import FULL_REFRESH_TAG
+from assets.run_tags import FULL_REFRESH_TAG
+from openspm.dbt_project import DBT_PROJECT_DIR
 from openspm.demo import DemoSize, generate_workspace
-from openspm.incremental import INCREMENTAL_TABLES, LAST_BUILD, plan_build
-from openspm.runner import run_job
+from openspm.incremental import LAST_BUILD, incremental_tables, plan_build
 from openspm.workspace import Workspace
-from pipelines.dbt_project import DBT_PROJECT_DIR
+from pipelines.runner import run_job
 
 SIZE = DemoSize(employees=40, deals=600, months=6, start=date(2025, 10, 1))
 MODIFIED = "2026-04-02T02:00:00Z"  # after every delivered version
 # every incremental table, and the marts computed from them
 COMPARED = (
-    *INCREMENTAL_TABLES,
+    *incremental_tables(),
     "marts.fct_attainment",
     "marts.fct_payout_lines",
     "marts.fct_payouts",

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from openspm.cli import app
 from openspm.demo import DemoSize
 from openspm.entities import ENTITIES, Entity, entity
-from openspm.runner import PipelineError, run_job
 from openspm.workspace import Workspace
+from pipelines.runner import PipelineError, run_job
 
 pytestmark = pytest.mark.slow
 TINY = DemoSize(employees=25, deals=600, months=13)
@@ -243,12 +243,15 @@ def test_demo_credits_convert_at_their_rate(built_demo: Workspace) -> None:
                 where abs(amount - sign(amount) * abs(source_amount) * fx_rate) > 0.000001
             ),
             count(*) filter (where source_currency <> currency)
-        from marts.fct_credits
+        from intermediate.int_component_credits
         """,
     )[0]
     assert wrong == 0
     assert converted > 0
-    kinds = {row[0] for row in query(built_demo, "select distinct rule from marts.fct_credits")}
+    kinds = {
+        row[0]
+        for row in query(built_demo, "select distinct rule from intermediate.int_component_credits")
+    }
     assert kinds == {"direct_owner", "revenue_split", "overlay_split", "rollup", "clawback"}
 
 

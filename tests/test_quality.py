@@ -30,7 +30,8 @@ from openspm.quality import (
     run_checks,
     write_report,
 )
-from openspm.quality import expectations as ex
+from openspm.quality import deal_checks as dc
+from openspm.quality import landing_checks as lc
 from openspm.quality import reconciliations as rc
 from openspm.quality.findings import MAX_FINDINGS, outcome
 
@@ -125,7 +126,7 @@ def test_landing_quarantine_lists_values_and_rejected_files(
         ],
     )
 
-    result = ex.check_landing_quarantine(con, PERIOD)
+    result = lc.check_landing_quarantine(con, PERIOD)
 
     assert result.status == Status.FAILED and result.severity == Severity.BLOCKING
     assert where_value_problem(result) == [
@@ -152,7 +153,7 @@ def test_landing_quarantine_lists_values_and_rejected_files(
 
 def test_landing_quarantine_passes_when_empty(con: duckdb.DuckDBPyConnection) -> None:
     create_raw_tables(con)
-    assert ex.check_landing_quarantine(con, PERIOD).status == Status.PASSED
+    assert lc.check_landing_quarantine(con, PERIOD).status == Status.PASSED
 
 
 def test_landing_conflicting_versions(con: duckdb.DuckDBPyConnection) -> None:
@@ -179,7 +180,7 @@ def test_landing_conflicting_versions(con: duckdb.DuckDBPyConnection) -> None:
     # the same key and time in two different files is the versioning rule's job, not an error
     load_batch(con, "crm/deals", [deal_row("D2", amount="300")], file_name="deals_02.csv")
 
-    result = ex.check_landing_conflicts(con, PERIOD)
+    result = lc.check_landing_conflicts(con, PERIOD)
 
     assert result.status == Status.FAILED
     assert where_value_problem(result) == [
@@ -195,7 +196,7 @@ def test_landing_conflicting_versions(con: duckdb.DuckDBPyConnection) -> None:
 def test_landing_conflicts_pass_without_duplicates(con: duckdb.DuckDBPyConnection) -> None:
     create_raw_tables(con)
     load_batch(con, "crm/deals", [deal_row("D1"), deal_row("D2")])
-    assert ex.check_landing_conflicts(con, PERIOD).status == Status.PASSED
+    assert lc.check_landing_conflicts(con, PERIOD).status == Status.PASSED
 
 
 # ---------------------------------------------------------------------------------- staging
@@ -254,7 +255,7 @@ def test_won_deals_incomplete_negative_or_unknown_currency(
     con.execute("create schema comp")
     con.execute("create table comp.plans as select 'P1' as plan_id, 'GBP' as currency")
 
-    result = ex.check_won_deals(con, PERIOD)
+    result = dc.check_won_deals(con, PERIOD)
 
     assert result.status == Status.FAILED and result.severity == Severity.BLOCKING
     assert where_value_problem(result) == [
@@ -286,9 +287,9 @@ def test_won_deals_pass_and_future_close_dates_warn(con: duckdb.DuckDBPyConnecti
         raw=False,
     )
     # without comp.plans or fx rates the currency list comes from the caller
-    assert ex.check_won_deals(con, PERIOD, extra_currencies=["usd"]).status == Status.PASSED
+    assert dc.check_won_deals(con, PERIOD, extra_currencies=["usd"]).status == Status.PASSED
 
-    future = ex.check_future_close_dates(con, PERIOD, today=date(2026, 4, 15))
+    future = dc.check_future_close_dates(con, PERIOD, today=date(2026, 4, 15))
     assert future.severity == Severity.WARNING and future.status == Status.FAILED
     assert where_value_problem(future) == [
         (
@@ -297,7 +298,7 @@ def test_won_deals_pass_and_future_close_dates_warn(con: duckdb.DuckDBPyConnecti
             "the won deal closes on 2026-05-02, after today (2026-04-15)",
         ),
     ]
-    assert ex.check_future_close_dates(con, PERIOD, today=date(2026, 5, 2)).passed
+    assert dc.check_future_close_dates(con, PERIOD, today=date(2026, 5, 2)).passed
 
 
 # ----------------------------------------------------------------------------- reconciliations

@@ -38,12 +38,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from openspm.close import CloseError, CloseResult, close_month
 from openspm.close_report import gather_outcomes
 from openspm.demo import DemoSize, generate_workspace
 from openspm.quality import CheckOutcome, Finding
 from openspm.quality.report import _md
 from openspm.workspace import Workspace
+from pipelines.close import CloseError, CloseResult, close_month
 
 pytestmark = pytest.mark.slow
 
@@ -777,7 +777,7 @@ def close(ws: Workspace, people: People) -> Closed:
     after = landing_digests(ws)
     with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
         row = connection.execute(
-            "select run_id from finance.close_attempts where period = ? and kind = 'close' "
+            "select run_id from ops.close_attempts where period = ? and kind = 'close' "
             "order by attempted_at desc limit 1",
             [MONTH],
         ).fetchone()

@@ -125,3 +125,18 @@
         {{ c }} + ({{ top_up }}) - ({{ recovery }}) + inputs.adjustments + ({{ carry }})
     ) as decimal(18, 2)) as carry_out
 {%- endmacro %}
+
+
+{#
+    engine_carry_convert(amount): a draw balance or negative carry carried into the month of
+    `inputs`, converted into its payout currency when that differs from the month before's, at
+    the rate of the last day of the month it carries out of (rule 11; inputs.carry_fx_rate),
+    rounded half away from zero to cents.
+#}
+{% macro engine_carry_convert(amount) -%}
+    case
+        when inputs.is_currency_change
+            then {{ engine_cents(fx_convert('cast(' ~ amount ~ ' as decimal(38, 14))', 'inputs.carry_fx_rate')) }}
+        else {{ amount }}
+    end
+{%- endmacro %}

@@ -8,15 +8,9 @@ optional ``comp/adjustments.csv`` are read into typed, validated objects::
     write_comp_tables(config, connection)  # the comp.* warehouse tables, in one transaction
 """
 
-from typing import Any
-
+from openspm.comp.config import CompConfig, check_comp_config, load_comp_config
 from openspm.comp.load import write_comp_tables
-from openspm.comp.periods import (
-    QuotaPeriod,
-    QuotaPeriodKind,
-    quota_period_containing,
-    quota_periods,
-)
+from openspm.comp.plan_files import read_plan_file, read_plan_text
 from openspm.comp.plans import (
     Clawback,
     Component,
@@ -26,22 +20,15 @@ from openspm.comp.plans import (
     Spiff,
     Tier,
     TieredRates,
-    read_plan_file,
-    read_plan_text,
 )
 from openspm.comp.problems import CompConfigError, ConfigProblem
+from openspm.comp.quota_periods import (
+    QuotaPeriod,
+    QuotaPeriodKind,
+    quota_period_containing,
+    quota_periods,
+)
 from openspm.comp.tables import Adjustment, PlanAssignment, Quota
-from openspm.comp.validate import CompConfig, check_comp_config, load_comp_config
-
-
-def __getattr__(name: str) -> Any:
-    # imported lazily so that ``python -m openspm.comp.schema`` runs the module cleanly
-    if name == "plan_json_schema":
-        from openspm.comp.schema import plan_json_schema
-
-        return plan_json_schema
-    raise AttributeError(f"module 'openspm.comp' has no attribute {name!r}")
-
 
 __all__ = [
     "Adjustment",
@@ -62,7 +49,6 @@ __all__ = [
     "TieredRates",
     "check_comp_config",
     "load_comp_config",
-    "plan_json_schema",
     "quota_period_containing",
     "quota_periods",
     "read_plan_file",

@@ -13,8 +13,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from openspm.comp.config import CompConfig
 from openspm.comp.plans import FlatRates, TieredRates
-from openspm.comp.validate import CompConfig
 
 SCHEMA = "comp"
 MONEY_SQL, MONEY_ARROW = "DECIMAL(20,6)", pa.decimal128(20, 6)
@@ -152,6 +152,20 @@ def _adjustments(config: CompConfig) -> Iterator[Row]:
         yield (a.adjustment_id, a.employee_id, a.period, a.amount, a.currency, a.reason, a.row)
 
 
+def _opening_balances(config: CompConfig) -> Iterator[Row]:
+    for b in config.opening_balances:
+        yield (
+            b.employee_id,
+            b.kind,
+            b.plan_id,
+            b.component_id,
+            b.quota_period_start,
+            b.amount,
+            b.currency,
+            b.row,
+        )
+
+
 TABLES: tuple[_Table, ...] = (
     _Table(
         "plans",
@@ -280,6 +294,21 @@ TABLES: tuple[_Table, ...] = (
         ),
         ("adjustment_id",),
         _adjustments,
+    ),
+    _Table(
+        "opening_balances",
+        (
+            ("employee_id", "text", False),
+            ("kind", "text", False),
+            ("plan_id", "text", True),
+            ("component_id", "text", True),
+            ("quota_period_start", "date", True),
+            ("amount", "money", False),
+            ("currency", "text", False),
+            ("source_row", "int", False),
+        ),
+        ("source_row",),
+        _opening_balances,
     ),
 )
 

@@ -2,7 +2,7 @@
 
 Each reader returns typed rows and the problems of the file itself (missing or unknown columns,
 values that do not parse). Checks across files (unknown plans, overlaps, missing quotas) are in
-``openspm.comp.validate``. Row N is the N-th line after the header: line N + 1 of the file.
+``openspm.comp.config``. Row N is the N-th line after the header: line N + 1 of the file.
 """
 
 from __future__ import annotations

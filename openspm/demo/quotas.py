@@ -287,7 +287,10 @@ def make_adjustments(
     """A few manual adjustments: sign-on bonuses, corrections, a relocation paid in USD."""
     n = max(4, len(org.people) // 30)
     rows: list[tuple[int, int, int, str, str]] = []
-    data_first, data_last = cal.first_month, cal.last_month
+    # first_period defaults to the earliest assignment's month: an adjustment before it could
+    # never be paid (docs/contract.md section 3)
+    data_first = max(cal.first_month, int(month_of_day(assignments.start.min())))
+    data_last = cal.last_month
 
     def period_of(i: int) -> int | None:
         lo = max(int(month_of_day(assignments.start[i])), data_first)

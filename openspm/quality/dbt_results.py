@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from openspm.quality._warehouse import money
+from openspm.money import money
 from openspm.quality.findings import (
     MAX_FINDINGS,
     CheckOutcome,
@@ -384,8 +385,6 @@ def _label_where(label: str) -> str:
 def _show(value: Any) -> str | None:
     if value is None:
         return None
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return money(value)
     return str(value)

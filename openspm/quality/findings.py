@@ -15,6 +15,8 @@ from enum import StrEnum
 
 import duckdb
 
+from openspm.warehouse import missing_tables
+
 MAX_FINDINGS = 200  # findings listed per check; CheckOutcome.total keeps the full count
 SCHEMA = "quality"
 RESULTS_TABLE = f"{SCHEMA}.check_results"
@@ -232,12 +234,7 @@ def record_outcomes(
 
 def load_outcomes(connection: duckdb.DuckDBPyConnection, run_id: str) -> list[CheckOutcome]:
     """The outcomes recorded for ``run_id``, in the order they were recorded ([] if none)."""
-    exists = connection.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = ? AND table_name IN ('check_results', 'findings')",
-        [SCHEMA],
-    ).fetchone()
-    if not exists or exists[0] < 2:
+    if missing_tables(connection, (RESULTS_TABLE, FINDINGS_TABLE)):
         return []
     rows = connection.execute(
         f"SELECT check_name, title, severity, status, total, detail, technical "

@@ -13,18 +13,12 @@ from decimal import Decimal
 
 import duckdb
 
-from openspm.periods import parse_period
-from openspm.quality._warehouse import (
-    cents,
-    employee_label,
-    employee_names,
-    fx_rate,
-    missing_reason,
-    missing_tables,
-    money,
-    month_bounds,
-)
+from openspm.fx import fx_rate
+from openspm.money import cents, money
+from openspm.periods import month_bounds, parse_period
 from openspm.quality.findings import CheckOutcome, Finding, Severity, not_run, outcome
+from openspm.quality.wording import employee_label, employee_names, missing_reason
+from openspm.warehouse import missing_tables
 
 DEAL_CREDITS = "deal_credits_reconcile"
 DEAL_CREDITS_TITLE = "Each won deal's direct and split credits must add up to its amount"

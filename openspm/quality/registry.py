@@ -12,10 +12,13 @@ from dataclasses import dataclass
 
 import duckdb
 
-from openspm.quality import expectations as ex
+from openspm.quality import deal_checks as dc
+from openspm.quality import landing_checks as lc
 from openspm.quality import reconciliations as rc
-from openspm.quality._warehouse import missing_reason, missing_tables
 from openspm.quality.findings import CheckOutcome, Severity, not_run
+from openspm.quality.gx_runner import ExpectationError
+from openspm.quality.wording import missing_reason
+from openspm.warehouse import missing_tables
 
 CheckFunction = Callable[[duckdb.DuckDBPyConnection, str], CheckOutcome]
 
@@ -54,27 +57,27 @@ class Check:
 
 CHECKS: tuple[Check, ...] = (
     Check(
-        ex.LANDING_QUARANTINE,
-        ex.LANDING_QUARANTINE_TITLE,
+        lc.LANDING_QUARANTINE,
+        lc.LANDING_QUARANTINE_TITLE,
         Severity.BLOCKING,
         ("raw.ingest_quarantine", "raw.ingest_batches"),
-        ex.check_landing_quarantine,
+        lc.check_landing_quarantine,
         "landing",
     ),
     Check(
-        ex.LANDING_CONFLICTS,
-        ex.LANDING_CONFLICTS_TITLE,
+        lc.LANDING_CONFLICTS,
+        lc.LANDING_CONFLICTS_TITLE,
         Severity.BLOCKING,
         ("raw.crm__deals",),
-        ex.check_landing_conflicts,
+        lc.check_landing_conflicts,
         "landing",
     ),
     Check(
-        ex.WON_DEALS,
-        ex.WON_DEALS_TITLE,
+        dc.WON_DEALS,
+        dc.WON_DEALS_TITLE,
         Severity.BLOCKING,
         ("staging.stg_crm__deals",),
-        ex.check_won_deals,
+        dc.check_won_deals,
         "staging",
     ),
     Check(
@@ -107,11 +110,11 @@ CHECKS: tuple[Check, ...] = (
         "marts",
     ),
     Check(
-        ex.FUTURE_CLOSE,
-        ex.FUTURE_CLOSE_TITLE,
+        dc.FUTURE_CLOSE,
+        dc.FUTURE_CLOSE_TITLE,
         Severity.WARNING,
         ("staging.stg_crm__deals",),
-        ex.check_future_close_dates,
+        dc.check_future_close_dates,
         "staging",
     ),
     Check(
@@ -149,7 +152,7 @@ def run_check(check: Check, connection: duckdb.DuckDBPyConnection, period: str) 
         return not_run(check.name, check.title, check.severity, missing_reason(missing))
     try:
         return check.run(connection, period)
-    except (duckdb.Error, ex.ExpectationError) as exc:
+    except (duckdb.Error, ExpectationError) as exc:
         first = " ".join(str(exc).split())[:300]
         return not_run(
             check.name,

@@ -1,7 +1,6 @@
 {#
-    Draft finance.credits: every credit of every employee, per plan component, with clawback
-    reversals and lineage (rules 4.1-4.5; int_component_credits holds the rules).
+    Draft finance.credits: the credit ledger entries (add, reverse) each unpublished month's
+    close appends (docs/contract.md section 7; int_credit_ledger holds the rule).
 #}
-{{ config(materialized='view') }}
 
-select * from {{ ref('int_component_credits') }}
+select * from {{ ref('int_credit_ledger') }}

@@ -98,35 +98,32 @@ credits as (
 final as (
 
     select
-        md5(concat_ws('|',
-            deal_id,
-            coalesce(split_id, ''),
-            employee_id,
-            credit_type,
-            coalesce(rollup_from_employee_id, ''),
-            plan_id,
-            component_id,
-            case when is_reversal then 'reversal' else 'credit' end
-        )) as credit_id,
+        {{ credit_id("'deal'", 'deal_id', 'employee_id', 'credit_type', 'rollup_from_employee_id', 'plan_id', 'component_id', 'is_reversal') }}
+            as credit_id,
+        'deal' as event_type,
+        deal_id as event_id,
         deal_id,
         employee_id,
         credit_type,
         is_reversal,
         credit_date,
         strftime(credit_date, '%Y-%m') as period,
-        source_amount,
+        sum(source_amount) as source_amount,
         source_currency,
         fx_rate,
-        amount,
+        sum(amount) as amount,
         plan_currency as currency,
         plan_id,
         component_id,
         rollup_from_employee_id,
-        split_id,
+        -- lineage: the split credited (the lowest split id when one employee holds several
+        -- revenue splits of the deal: one credit, their amounts added up)
+        min(split_id) as split_id,
         rule,
         deal_type
 
     from credits
+    group by all
 
 )
 

@@ -30,14 +30,8 @@ last_periods as (
 final as (
 
     select
-        credits.credit_id,
-        credits.employee_id,
-        credits.plan_id,
-        credits.component_id,
-        coalesce(containing.period_start, last_periods.period_start) as quota_period_start,
-        credits.credit_date,
-        credits.is_reversal,
-        credits.amount
+        credits.*,
+        coalesce(containing.period_start, last_periods.period_start) as quota_period_start
 
     from credits
     left join quota_periods as containing

@@ -44,7 +44,7 @@ draws as (
 
 adjustments as (
 
-    select * from {{ source('comp', 'adjustments') }}
+    select * from {{ ref('int_engine_adjustments') }}
 
 ),
 
@@ -60,6 +60,15 @@ fx_rates as (
 
 ),
 
+-- rule 4.12: draw balances and negative carry at go-live (comp/opening_balances.csv)
+opening_carries as (
+
+    select employee_id, kind, amount, currency
+    from {{ ref('int_engine_opening_balances') }}
+    where kind in ('draw_balance', 'negative_carry')
+
+),
+
 employees as (
 
     select employee_id from assignments
@@ -69,6 +78,8 @@ employees as (
     select employee_id from adjustments
     union
     select employee_id from published
+    union
+    select employee_id from opening_carries
 
 ),
 
@@ -130,7 +141,11 @@ payout_plans as (
 adjustment_currency as (
 
     select employee_id, min(currency) as currency
-    from adjustments
+    from (
+        select employee_id, currency from adjustments
+        union all
+        select employee_id, currency from opening_carries
+    )
     group by employee_id
 
 ),
@@ -167,6 +182,69 @@ amounts as (
 
 ),
 
+-- the payout currency of every month: as published, else as computed today
+payout_currencies as (
+
+    select
+        employee_months.employee_id,
+        employee_months.period,
+        employee_months.month_number,
+        employee_months.month_end,
+        coalesce(published.currency, currencies.currency) as currency
+    from employee_months
+    left join currencies
+        on employee_months.employee_id = currencies.employee_id
+        and employee_months.period = currencies.period
+    left join published
+        on employee_months.employee_id = published.employee_id
+        and employee_months.period = published.period
+        and employee_months.is_published
+
+),
+
+-- rule 11: a draw balance or negative carry moving into a month of another payout currency
+-- converts at the rate of the last day of the month it carries out of (at go-live: the last
+-- day before first_period)
+currency_changes as (
+
+    select
+        employee_id,
+        period,
+        previous_currency as from_currency,
+        currency as to_currency,
+        previous_month_end as as_of_date
+    from (
+        select
+            employee_id,
+            period,
+            currency,
+            lag(currency) over w as previous_currency,
+            lag(month_end) over w as previous_month_end
+        from payout_currencies
+        window w as (partition by employee_id order by month_number)
+    )
+    where previous_currency <> currency
+
+),
+
+opening_conversions as (
+
+    select
+        opening_carries.employee_id,
+        opening_carries.kind,
+        opening_carries.amount,
+        opening_carries.currency as from_currency,
+        currencies.currency as to_currency,
+        cast(months.month_start - interval 1 day as date) as as_of_date
+    from opening_carries
+    inner join months
+        on months.month_number = 1
+    inner join payout_currencies as currencies
+        on opening_carries.employee_id = currencies.employee_id
+        and months.period = currencies.period
+
+),
+
 requests as (
 
     select distinct
@@ -177,6 +255,14 @@ requests as (
     inner join currencies
         on amounts.employee_id = currencies.employee_id
         and amounts.period = currencies.period
+
+    union
+
+    select from_currency, to_currency, as_of_date from currency_changes
+
+    union
+
+    select from_currency, to_currency, as_of_date from opening_conversions
 
 ),
 
@@ -209,6 +295,35 @@ converted as (
 
 ),
 
+opening_converted as (
+
+    select
+        opening_conversions.employee_id,
+        sum(case when opening_conversions.kind = 'draw_balance' then {{ engine_cents(fx_convert('cast(opening_conversions.amount as decimal(38, 14))', 'rates.fx_rate')) }} end)
+            as opening_draw_balance,
+        sum(case when opening_conversions.kind = 'negative_carry' then {{ engine_cents(fx_convert('cast(opening_conversions.amount as decimal(38, 14))', 'rates.fx_rate')) }} end)
+            as opening_negative_carry,
+        count(*) filter (where rates.fx_rate is null) as missing_rates
+    from opening_conversions
+    left join rates
+        on opening_conversions.from_currency = rates.from_currency
+        and opening_conversions.to_currency = rates.to_currency
+        and opening_conversions.as_of_date = rates.as_of_date
+    group by opening_conversions.employee_id
+
+),
+
+carry_rates as (
+
+    select currency_changes.employee_id, currency_changes.period, rates.fx_rate
+    from currency_changes
+    left join rates
+        on currency_changes.from_currency = rates.from_currency
+        and currency_changes.to_currency = rates.to_currency
+        and currency_changes.as_of_date = rates.as_of_date
+
+),
+
 totals as (
 
     select
@@ -231,20 +346,27 @@ final as (
         employee_months.period,
         employee_months.month_number,
         employee_months.is_published,
-        coalesce(published.currency, currencies.currency) as currency,
+        payout_currencies.currency,
         currencies.payout_plan_id,
         held.employee_id is not null
             or coalesce(totals.nonzero_amounts, 0) > 0
             or published.employee_id is not null as is_relevant,
-        coalesce(totals.missing_rates, 0) as missing_rates,
+        coalesce(totals.missing_rates, 0)
+            + case when employee_months.month_number = 1
+                then coalesce(opening_converted.missing_rates, 0) else 0 end
+            + case when carry_rates.employee_id is not null and carry_rates.fx_rate is null
+                then 1 else 0 end as missing_rates,
         cast(case when employee_months.is_published then coalesce(published.commission, 0)
             else coalesce(totals.commission, 0) end as decimal(18, 2)) as commission,
         cast(case when employee_months.is_published then coalesce(published.spiff, 0)
             else coalesce(totals.spiff, 0) end as decimal(18, 2)) as spiff,
         cast(case when employee_months.is_published then coalesce(published.adjustments, 0)
             else coalesce(totals.adjustments, 0) end as decimal(18, 2)) as adjustments,
+        -- rule 10: d is the draw of the plan held on the month's last day, else of the last
+        -- plan held in the month; holding no plan in the month means d = 0
         cast(case
             when draws.plan_id is not null
+                and held.employee_id is not null
                 and employee_months.month_start >= draws.from_date
                 and employee_months.month_end <= draws.to_date
                 then {{ engine_cents('draws.monthly_amount') }}
@@ -254,7 +376,18 @@ final as (
         cast(published.draw_top_up as decimal(18, 2)) as published_draw_top_up,
         cast(published.draw_recovery as decimal(18, 2)) as published_draw_recovery,
         cast(published.negative_carry_in as decimal(18, 2)) as published_negative_carry_in,
-        cast(published.net_payout as decimal(18, 2)) as published_net_payout
+        cast(published.net_payout as decimal(18, 2)) as published_net_payout,
+        -- month 1 only: the go-live balances in its payout currency
+        cast(case when employee_months.month_number = 1
+            then coalesce(opening_converted.opening_draw_balance, 0) else 0 end
+            as decimal(18, 2)) as opening_draw_balance,
+        cast(case when employee_months.month_number = 1
+            then coalesce(opening_converted.opening_negative_carry, 0) else 0 end
+            as decimal(18, 2)) as opening_negative_carry,
+        -- the payout currency differs from the month before's: the rate the draw balance and
+        -- the negative carry convert at (NULL when the currency is the same)
+        carry_rates.employee_id is not null as is_currency_change,
+        carry_rates.fx_rate as carry_fx_rate
 
     from employee_months
     left join currencies
@@ -273,6 +406,14 @@ final as (
         on employee_months.employee_id = published.employee_id
         and employee_months.period = published.period
         and employee_months.is_published
+    left join payout_currencies
+        on employee_months.employee_id = payout_currencies.employee_id
+        and employee_months.period = payout_currencies.period
+    left join opening_converted
+        on employee_months.employee_id = opening_converted.employee_id
+    left join carry_rates
+        on employee_months.employee_id = carry_rates.employee_id
+        and employee_months.period = carry_rates.period
 
 )
 

@@ -11,7 +11,9 @@
       net       = c + top-up - recovery + adjustments + negative carry-in, paid as max(0, net);
                   a negative net is carried into the next month as negative_carry_in.
     Published months (finance.payouts) are not recomputed: their numbers seed the balance and
-    the carry of the months after them.
+    the carry of the months after them. The first month starts from the go-live balances
+    (int_engine_opening_balances, rule 4.12); a balance or carry moving into a month of another
+    payout currency converts at the rate of the last day of the month it leaves (rule 11).
 #}
 
 with recursive
@@ -36,7 +38,7 @@ steps as (
         select
             inputs.employee_id,
             inputs.month_number,
-            {{ engine_payout_step('cast(0 as decimal(18, 2))', 'cast(0 as decimal(18, 2))') }}
+            {{ engine_payout_step('inputs.opening_draw_balance', 'inputs.opening_negative_carry') }}
         from inputs
         where inputs.month_number = 1
     )
@@ -55,7 +57,7 @@ steps as (
         select
             inputs.employee_id,
             inputs.month_number,
-            {{ engine_payout_step('steps.balance_after', 'steps.carry_out') }}
+            {{ engine_payout_step(engine_carry_convert('steps.balance_after'), engine_carry_convert('steps.carry_out')) }}
         from steps
         inner join inputs
             on steps.employee_id = inputs.employee_id

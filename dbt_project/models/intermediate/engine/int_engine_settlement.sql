@@ -9,11 +9,13 @@
                      attributes paid(m) minus what came before, so the sum telescopes: with u
                      the last unpublished month before p, attributed = paid(u) + the published
                      lines of K in the published months between u and p (all published months
-                     before p when there is no such u; nothing before first_period).
+                     before p, plus what K counted as paid at go-live, when there is no such
+                     u: int_engine_opening_balances, rule 4.12).
       commission   = paid(p) - paid_before(p), paid_before(p) being the earnings to date up to
                      the end of p - 1 with today's credits (the part of credits dated in p);
       restatement  = paid_before(p) - attributed before p (late changes).
     A SPIFF key has one line, `spiff` = paid(p) - attributed before p.
+    A key that was paid (or counted as paid at go-live) and no longer earns settles to 0.
     Cumulative amounts are rounded, lines are their differences: lines are exact cents and
     never drift from the rounded earnings to date.
 #}
@@ -41,6 +43,17 @@ spiff_earnings as (
 published_lines as (
 
     select * from {{ source('finance', 'payout_lines') }}
+
+),
+
+-- rule 4.12: what quota periods begun before first_period count as paid at go-live
+opening as (
+
+    select
+        employee_id, plan_id, component_id, quota_period_start, line_kind as kind,
+        amount, currency
+    from {{ ref('int_engine_opening_balances') }}
+    where kind = 'paid_to_date'
 
 ),
 
@@ -76,9 +89,60 @@ published as (
     select
         employee_id, plan_id, component_id, quota_period_start, period,
         case when line_type = 'spiff' then 'spiff' else 'component' end as kind,
-        sum(amount) as amount
+        sum(amount) as amount,
+        min(currency) as currency
     from published_lines
     group by all
+
+),
+
+-- rule 8: a key that was paid and no longer earns (its credits moved to another plan,
+-- component or quota period, an assignment was corrected, a component removed, a deal
+-- deleted) settles like any other, to 0: it gets a row of zero earnings for every month
+published_keys as (
+
+    select
+        employee_id, plan_id, component_id, quota_period_start, kind, min(currency) as currency
+    from (
+        select employee_id, plan_id, component_id, quota_period_start, kind, currency
+        from published
+        union all
+        select employee_id, plan_id, component_id, quota_period_start, kind, currency
+        from opening
+    )
+    group by all
+
+),
+
+emptied as (
+
+    select
+        published_keys.employee_id,
+        published_keys.plan_id,
+        published_keys.component_id,
+        published_keys.quota_period_start,
+        months.period,
+        months.month_number,
+        published_keys.kind,
+        cast(0 as decimal(18, 2)) as due_to_date,
+        cast(0 as decimal(18, 2)) as due_before
+    from published_keys
+    inner join months
+        on months.month_end >= published_keys.quota_period_start
+    anti join earnings
+        on published_keys.employee_id = earnings.employee_id
+        and published_keys.plan_id = earnings.plan_id
+        and published_keys.component_id = earnings.component_id
+        and published_keys.quota_period_start = earnings.quota_period_start
+        and published_keys.kind = earnings.kind
+
+),
+
+settled as (
+
+    select * from earnings
+    union all
+    select * from emptied
 
 ),
 
@@ -87,9 +151,10 @@ joined as (
     select
         earnings.*,
         months.is_published,
-        cast(coalesce(published.amount, 0) as decimal(18, 2)) as published_amount
+        cast(coalesce(published.amount, 0) as decimal(18, 2)) as published_amount,
+        cast(coalesce(opening.amount, 0) as decimal(18, 2)) as opening_amount
 
-    from earnings
+    from settled as earnings
     inner join months
         on earnings.period = months.period
     left join published
@@ -99,6 +164,12 @@ joined as (
         and earnings.quota_period_start = published.quota_period_start
         and earnings.period = published.period
         and earnings.kind = published.kind
+    left join opening
+        on earnings.employee_id = opening.employee_id
+        and earnings.plan_id = opening.plan_id
+        and earnings.component_id = opening.component_id
+        and earnings.quota_period_start = opening.quota_period_start
+        and earnings.kind = opening.kind
 
 ),
 
@@ -106,7 +177,9 @@ running as (
 
     select
         joined.*,
-        sum(case when is_published then published_amount else 0 end) over w_all
+        -- paid to date by the published months (and, before them, at go-live)
+        opening_amount
+        + sum(case when is_published then published_amount else 0 end) over w_all
             as published_to_date
 
     from joined
@@ -128,7 +201,7 @@ attributed as (
         )
         + coalesce(
             lag(published_to_date) over w_lag,
-            0
+            opening_amount
         )
         - coalesce(
             last_value(case when not is_published then published_to_date end ignore nulls)
@@ -187,14 +260,20 @@ final as (
         lines.quota_period_start,
         lines.line_type,
         cast(lines.amount as decimal(18, 2)) as amount,
-        plans.currency,
+        coalesce(plans.currency, published_keys.currency) as currency,
         lines.due_to_date,
         lines.due_before,
         cast(lines.attributed_before as decimal(18, 2)) as attributed_before
 
     from lines
-    inner join plans
+    left join plans
         on lines.plan_id = plans.plan_id
+    left join published_keys
+        on lines.employee_id = published_keys.employee_id
+        and lines.plan_id = published_keys.plan_id
+        and lines.component_id = published_keys.component_id
+        and lines.quota_period_start = published_keys.quota_period_start
+        and lines.kind = published_keys.kind
 
 )
 

@@ -49,7 +49,9 @@ qualifying as (
     select
         plan_credits.deal_id,
         plan_credits.employee_id,
+        plan_credits.credit_type,
         plan_credits.plan_id,
+        plan_credits.plan_currency,
         spiffs.spiff_id,
         plan_credits.credit_date,
         plan_credits.cancelled_date,
@@ -73,14 +75,14 @@ qualifying as (
 events as (
 
     select
-        deal_id, employee_id, plan_id, spiff_id, false as is_reversal,
+        deal_id, employee_id, credit_type, plan_id, plan_currency, spiff_id, false as is_reversal,
         credit_date as event_date, amount
     from qualifying
 
     union all
 
     select
-        deal_id, employee_id, plan_id, spiff_id, true as is_reversal,
+        deal_id, employee_id, credit_type, plan_id, plan_currency, spiff_id, true as is_reversal,
         cancelled_date as event_date, -amount as amount
     from qualifying
     where {{ clawback_reverses('credit_date', 'cancelled_date', 'clawback_window_days') }}
@@ -92,7 +94,9 @@ final as (
     select
         events.deal_id,
         events.employee_id,
+        events.credit_type,
         events.plan_id,
+        events.plan_currency,
         events.spiff_id,
         coalesce(containing.period_start, last_periods.period_start) as quota_period_start,
         events.event_date,

@@ -1,4 +1,4 @@
-"""Dagster resources shared by OpenSPM's assets."""
+"""The resources OpenSPM's assets share: the workspace of a run, and the one DuckDB writer."""
 
 from __future__ import annotations
 

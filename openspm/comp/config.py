@@ -20,9 +20,16 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from openspm.comp.periods import QuotaPeriod
-from openspm.comp.plans import Component, Plan, read_plan_file
+from openspm.comp.opening_balances import (
+    OPENING_BALANCES_FILE,
+    OpeningBalance,
+    check_opening_balances,
+    read_opening_balances,
+)
+from openspm.comp.plan_files import read_plan_file
+from openspm.comp.plans import Component, Plan
 from openspm.comp.problems import CompConfigError, ConfigProblem
+from openspm.comp.quota_periods import QuotaPeriod
 from openspm.comp.tables import (
     ADJUSTMENTS_FILE,
     ASSIGNMENTS_FILE,
@@ -50,6 +57,7 @@ class CompConfig:
     assignments: tuple[PlanAssignment, ...]  # effective_end resolved
     quotas: tuple[Quota, ...]
     adjustments: tuple[Adjustment, ...]
+    opening_balances: tuple[OpeningBalance, ...] = ()
     _quota_index: dict[QuotaKey, Decimal] = dataclasses.field(init=False, repr=False, compare=False)
     _by_employee: dict[str, list[PlanAssignment]] = dataclasses.field(
         init=False, repr=False, compare=False
@@ -140,12 +148,22 @@ def _collect(
     out.problems += problems
     adjustments, problems = read_adjustments(comp_dir / "adjustments.csv")
     out.problems += problems
+    opening, problems = read_opening_balances(comp_dir / "opening_balances.csv")
+    out.problems += problems
 
     resolved = _check_assignments(assignments or [], plans, broken_plans, known_employees, out)
     _check_quotas(quotas or [], plans, broken_plans, known_employees, out)
     if assignments is not None and quotas is not None:
         _check_missing_quotas(resolved, quotas, plans, out)
     _check_adjustments(adjustments or [], known_employees, out)
+    check_opening_balances(
+        opening or [],
+        plans,
+        resolved,
+        _first_period_start(workspace, resolved),
+        known_employees,
+        lambda row, key, message: out.row(OPENING_BALANCES_FILE, row, key, message),
+    )
 
     if out.problems:
         return None, _in_reading_order(out.problems)
@@ -155,8 +173,21 @@ def _collect(
         assignments=tuple(resolved),
         quotas=tuple(quotas or ()),
         adjustments=tuple(adjustments or ()),
+        opening_balances=tuple(opening or ()),
     )
     return config, []
+
+
+def _first_period_start(workspace: Workspace, assignments: list[PlanAssignment]) -> date | None:
+    """First day of first_period: openspm.yaml's, else the earliest assignment's month."""
+    try:
+        configured = workspace.settings.first_period
+    except (OSError, ValueError):  # an invalid openspm.yaml is reported by the settings check
+        configured = None
+    if configured:
+        return date(int(configured[:4]), int(configured[5:7]), 1)
+    earliest = min((a.effective_from for a in assignments), default=None)
+    return earliest.replace(day=1) if earliest is not None else None
 
 
 def _in_reading_order(problems: list[ConfigProblem]) -> list[ConfigProblem]:

@@ -6,11 +6,22 @@ import contextlib
 import io
 import os
 import time
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from dagster import DagsterInstance
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from assets.run_tags import THROUGH_TAG
 from openspm.workspace import Workspace
+from pipelines.definitions import defs
+
+if TYPE_CHECKING:
+    from dagster._utils.error import SerializableErrorInfo
 
 
 class PipelineError(RuntimeError):
@@ -29,7 +40,7 @@ class RunSummary:
     steps: int
 
 
-def _innermost_message(error) -> str:  # SerializableErrorInfo
+def _innermost_message(error: SerializableErrorInfo) -> str:
     while error.cause is not None:
         error = error.cause
     message = (error.message or error.cls_name or "unknown error").strip()
@@ -38,10 +49,8 @@ def _innermost_message(error) -> str:  # SerializableErrorInfo
     return rest.strip() if error.cls_name and head.endswith(error.cls_name) else message
 
 
-def _instance():
+def _instance() -> DagsterInstance:
     """The instance of $DAGSTER_HOME (runs then show in the UI), else a throwaway one."""
-    from dagster import DagsterInstance
-
     if os.environ.get("DAGSTER_HOME"):
         return DagsterInstance.get()
     return DagsterInstance.ephemeral()
@@ -62,16 +71,6 @@ def run_job(
     as a single run (``partition_range``, both ends included). Without either, it runs the
     latest partition with the tag ``openspm/through=latest`` (dbt's default through_period).
     """
-    from dagster._core.storage.tags import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
-
-    # Dagster flags its beta parameters (backfill_policy) on import: not news for a CLI user
-    warnings.filterwarnings("ignore", message=".* is currently in beta", module="dagster")
-    from assets.dbt_models import THROUGH_TAG
-    from pipelines.definitions import defs
-
     job = defs.resolve_job_def(job_name)
     run_tags = dict(tags or {})
     if job.partitions_def is not None and partition_key is None and partition_range is None:

@@ -39,11 +39,6 @@ def add_months(day: date, months: int) -> date:
     return date(year, month0 + 1, min(day.day, last))
 
 
-def month_start(day: date) -> date:
-    """The first day of the month of ``day``."""
-    return day.replace(day=1)
-
-
 def month_end(day: date) -> date:
     """The last day of the month of ``day``."""
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])

@@ -1,24 +1,28 @@
 """The monthly close and draft runs, as the CLI drives them (docs/close.md).
 
 Every function here runs the Dagster jobs of ``pipelines.definitions`` through
-``openspm.runner`` (one code path with the UI), records the attempt for ``openspm status``,
+``pipelines.runner`` (one code path with the UI), records the attempt for ``openspm status``,
 and turns any failure into a ``CloseError`` whose message is one line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
-from openspm.periods import PeriodError, partition_key, period_range
-from openspm.periods import first_period as configured_first_period
+from openspm.close_report import ReportFiles, write_close_report
+from openspm.periods import PeriodError, first_period, partition_key
+from openspm.publish import refusal
+from openspm.quality import blocking_failures, load_outcomes
 from openspm.quality.report import NOT_PUBLISHED, PUBLISHED
+from openspm.status import record_attempt
+from openspm.warehouse import WarehouseError, read_only
 from openspm.workspace import Workspace
+from pipelines.runner import PipelineError, RunSummary, run_job
 
 Progress = Callable[[str], None]
 
@@ -45,40 +49,6 @@ class CloseResult:
         return text + (f"; close report: {self.report}" if self.report else "")
 
 
-@contextmanager
-def read_warehouse(ws: Workspace) -> Iterator[duckdb.DuckDBPyConnection | None]:
-    """A read-only connection to the warehouse, or None while it does not exist yet."""
-    if not ws.warehouse_path.exists():
-        yield None
-        return
-    try:
-        connection = duckdb.connect(str(ws.warehouse_path), read_only=True)
-    except duckdb.Error as exc:
-        raise CloseError(f"cannot open the warehouse {ws.warehouse_path}: {exc}") from None
-    try:
-        yield connection
-    finally:
-        connection.close()
-
-
-def first_period(ws: Workspace) -> str:
-    """first_period from openspm.yaml, the warehouse's comp tables, or comp/ (read only)."""
-    try:
-        with read_warehouse(ws) as connection:
-            return configured_first_period(ws, connection)
-    except PeriodError as exc:
-        raise CloseError(str(exc)) from None
-
-
-def open_months(ws: Workspace, first: str, last: str) -> list[str]:
-    """The months from ``first`` to ``last`` that are not published."""
-    from openspm.publish import closed_periods
-
-    with read_warehouse(ws) as connection:
-        closed = closed_periods(connection) if connection is not None else {}
-    return [p for p in period_range(first, last) if p not in closed]
-
-
 def record(
     ws: Workspace,
     periods: list[str],
@@ -88,9 +58,7 @@ def record(
     message: str | None,
     warn: Progress | None = None,
 ) -> None:
-    """Note the attempt in finance.close_attempts (best effort: ``openspm status`` reads it)."""
-    from openspm.status import record_attempt
-
+    """Note the attempt in ops.close_attempts (best effort: ``openspm status`` reads it)."""
     if not periods or run_id is None or not ws.warehouse_path.exists():
         return
     try:
@@ -101,16 +69,14 @@ def record(
             warn(f"attempt not recorded: {exc}")
 
 
-def explain(ws: Workspace, error) -> str:  # error: openspm.runner.PipelineError
+def explain(ws: Workspace, error: PipelineError) -> str:
     """A failed run's cause: its first failing blocking check when one was recorded."""
-    from openspm.quality import blocking_failures, load_outcomes
-
-    if error.run_id is None or not ws.warehouse_path.exists():
+    if error.run_id is None:
         return str(error)
     try:
-        with read_warehouse(ws) as connection:
+        with read_only(ws) as connection:
             outcomes = load_outcomes(connection, error.run_id) if connection is not None else []
-    except (duckdb.Error, CloseError):
+    except (duckdb.Error, WarehouseError):
         return str(error)
     failing = [o for o in blocking_failures(outcomes) if o.failed]
     if not failing:
@@ -128,10 +94,8 @@ def compute_drafts(
     partition_range: tuple[str, str] | None = None,
     warn: Progress | None = None,
     tags: dict[str, str] | None = None,
-):  # -> openspm.runner.RunSummary
+) -> RunSummary:
     """Run pipeline_job (one partition, or a range as one run) and record it for ``months``."""
-    from openspm.runner import PipelineError, run_job
-
     try:
         summary = run_job(
             "pipeline_job",
@@ -151,16 +115,8 @@ def compute_drafts(
 
 def close_refusal(ws: Workspace, month: str, first: str) -> str | None:
     """Why ``month`` cannot be closed now, read before any work starts (None: it can)."""
-    from openspm.publish import refusal
-
-    with read_warehouse(ws) as connection:
-        if connection is not None:
-            return refusal(connection, month, first)
-    if month < first:
-        return f"{month} is before first_period {first}; there is nothing to close"
-    if month > first:
-        return f"cannot close {month}: earlier month(s) since first_period {first} are not closed"
-    return None
+    with read_only(ws) as connection:
+        return refusal(connection, month, first)
 
 
 def close_month(
@@ -172,10 +128,11 @@ def close_month(
     warn: Progress | None = None,
 ) -> CloseResult:
     """Compute, check and publish ``month`` with close_job; CloseError when refused or failed."""
-    from openspm.runner import PipelineError, run_job
-
-    first = first_period(ws)
-    why = close_refusal(ws, month, first)
+    try:
+        first = first_period(ws)
+        why = close_refusal(ws, month, first)
+    except (PeriodError, WarehouseError) as exc:
+        raise CloseError(str(exc)) from None
     if why:
         if "already closed" not in why:
             record(ws, [month], "close", "refused-before-run", False, why, warn)
@@ -193,7 +150,7 @@ def close_month(
             cause += f" (close report: {report.markdown})"
         record(ws, [month], "close", exc.run_id, False, cause, warn)
         raise CloseError(cause) from None
-    with read_warehouse(ws) as connection:
+    with read_only(ws) as connection:
         assert connection is not None  # the run just wrote it
         payouts, lines, net_total = connection.execute(
             "select payouts, lines, net_total from finance.closes where period = ?", [month]
@@ -216,10 +173,8 @@ def _report(
     run_id: str | None,
     status: str,
     warn: Progress | None,
-):  # -> openspm.close_report.ReportFiles | None
+) -> ReportFiles | None:
     """Write the month's close report; a failure to write it is a warning, never the cause."""
-    from openspm.close_report import write_close_report
-
     try:
         return write_close_report(ws, month, run_id, status, None)
     except Exception as exc:

@@ -1,0 +1,153 @@
+"""The dbt project on disk: where it is, the dbt that runs it, and what its manifest says.
+
+Python needs a few facts about the models (which are incremental, which raw tables feed them,
+which marts publish into which ``finance`` table). They are read from the project's
+``manifest.json`` (``dbt parse``, re-run when any source file is newer), never typed again in
+Python: a model that becomes incremental, or a mart that gains ``meta: {openspm: {publish_to:
+<table>}}`` in its YAML, is picked up without a change here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+WAREHOUSE_ENV = "OPENSPM_WAREHOUSE"  # read by dbt_project/profiles.yml
+META_KEY = "openspm"  # models' own settings for OpenSPM: meta: {openspm: {...}}
+
+
+class DbtProjectError(RuntimeError):
+    """dbt is missing, or the project does not parse; the message says which and why."""
+
+
+def dbt_executable() -> str:
+    """The dbt of this Python environment (PATH may not hold the venv's bin folder)."""
+    beside_python = Path(sys.executable).parent / "dbt"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("dbt")
+    if found is None:
+        raise DbtProjectError("dbt is not installed in this environment; run the README's setup")
+    return found
+
+
+def _newest_source_mtime() -> float:
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    for folder in ("models", "macros", "tests", "seeds", "snapshots"):
+        sources.extend(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
+    return max((p.stat().st_mtime for p in sources if p.exists()), default=0.0)
+
+
+def ensure_manifest() -> Path:
+    """Run ``dbt parse`` when the manifest is missing or older than any dbt source file."""
+    if MANIFEST_PATH.exists() and MANIFEST_PATH.stat().st_mtime >= _newest_source_mtime():
+        return MANIFEST_PATH
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    command = [
+        dbt_executable(),
+        "parse",
+        "--quiet",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise DbtProjectError(f"dbt parse failed:\n{done.stdout}\n{done.stderr}".strip())
+    return MANIFEST_PATH
+
+
+@dataclass(frozen=True)
+class Model:
+    """One dbt model as the manifest describes it."""
+
+    name: str
+    relation: str  # schema.alias, as Python queries it
+    materialized: str
+    sources: tuple[str, ...]  # the sources it reads directly, ``schema.table``
+    meta: Mapping[str, Any]  # meta.openspm of the model's YAML (empty without)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The models of a parsed dbt project, by name."""
+
+    models: Mapping[str, Model]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Manifest:
+        sources = {
+            uid: f"{node['schema']}.{node.get('identifier') or node['name']}"
+            for uid, node in data.get("sources", {}).items()
+        }
+        models = {}
+        for node in data.get("nodes", {}).values():
+            if node.get("resource_type") != "model":
+                continue
+            config = node.get("config") or {}
+            meta = (config.get("meta") or node.get("meta") or {}).get(META_KEY) or {}
+            depends = (node.get("depends_on") or {}).get("nodes") or []
+            models[node["name"]] = Model(
+                name=node["name"],
+                relation=f"{node['schema']}.{node.get('alias') or node['name']}",
+                materialized=str(config.get("materialized") or ""),
+                sources=tuple(sorted(sources[d] for d in depends if d in sources)),
+                meta=meta,
+            )
+        return cls(dict(sorted(models.items())))
+
+    def incremental_relations(self) -> tuple[str, ...]:
+        """The tables of the incremental models (all must exist for an incremental build)."""
+        return tuple(m.relation for m in self.models.values() if m.materialized == "incremental")
+
+    def incremental_sources(self) -> frozenset[str]:
+        """The sources (``raw.crm__deals``) that incremental models read directly."""
+        return frozenset(
+            source
+            for model in self.models.values()
+            if model.materialized == "incremental"
+            for source in model.sources
+        )
+
+    def publications(self) -> dict[str, str]:
+        """``finance`` table -> the mart it is published from (``meta.openspm.publish_to``)."""
+        found: dict[str, str] = {}
+        for model in self.models.values():
+            target = model.meta.get("publish_to")
+            if not target:
+                continue
+            if target in found:
+                raise DbtProjectError(
+                    f"models {found[target]} and {model.relation} both publish to {target}"
+                )
+            found[str(target)] = model.relation
+        return found
+
+
+def read_manifest(path: Path) -> Manifest:
+    """The manifest.json at ``path``."""
+    return Manifest.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+@cache
+def _cached(path: Path, mtime_ns: int) -> Manifest:
+    del mtime_ns  # part of the cache key: a newer file is read again
+    return read_manifest(path)
+
+
+def project_manifest() -> Manifest:
+    """The project's manifest, parsed afresh when a dbt source file changed."""
+    path = ensure_manifest()
+    return _cached(path, path.stat().st_mtime_ns)

@@ -1,0 +1,279 @@
+"""Checks of the won deals in staging (docs/contract.md section 6), with Great Expectations.
+
+A won deal must have an amount of zero or more, a close date and a known currency (blocking,
+``check_won_deals``), and should not close after today (a warning,
+``check_future_close_dates``). Both look at all the deals, not one month, and each finding
+names the deal, its file and row and the value as delivered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from openspm.quality.clean_batches import clean_files, remember_clean
+from openspm.quality.findings import (
+    MAX_FINDINGS,
+    CheckOutcome,
+    Finding,
+    Severity,
+    not_run,
+    outcome,
+)
+from openspm.quality.gx_runner import ROW_ID, Expect, cell_text, date_text, validate
+from openspm.quality.wording import missing_reason
+from openspm.warehouse import missing_tables, table_exists
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+WON_DEALS = "won_deals_complete"
+WON_DEALS_TITLE = "Won deals must have an amount of zero or more, a close date and a known currency"
+FUTURE_CLOSE = "won_deals_future_close_date"
+FUTURE_CLOSE_TITLE = "Won deals should not close in the future"
+DEALS = "crm__deals"
+
+
+
+
+def check_won_deals(
+    connection: duckdb.DuckDBPyConnection,
+    period: str | None = None,
+    *,
+    extra_currencies: Sequence[str] = (),
+) -> CheckOutcome:
+    """Won deals with no amount, a negative amount, no close date, no or an unknown currency.
+
+    Blocking; one finding per deal and problem, naming the deal, its source file and row and
+    the value as delivered. Known currencies are those the fx models can convert: any currency
+    in staging.stg_erp__fx_rates (either side), any plan currency (comp.plans, since a deal in
+    its plan's currency needs no rate), and ``extra_currencies`` (e.g. the reporting currency).
+    """
+    del period
+    missing = missing_tables(connection, ["staging.stg_crm__deals"])
+    if missing:
+        return not_run(WON_DEALS, WON_DEALS_TITLE, Severity.BLOCKING, missing_reason(missing))
+    known = sorted(_known_currencies(connection) | {c.upper() for c in extra_currencies})
+    context = hashlib.sha256(",".join(known).encode()).hexdigest()  # the currencies checked
+    frame = _won_deals_frame(connection, clean_files(connection, WON_DEALS, DEALS, context))
+    findings: list[Finding] = []
+    total = 0
+    detail = None
+    if len(frame):
+        expects = [
+            Expect("no_amount", "ExpectColumnValuesToNotBeNull", {"column": "amount_number"}),
+            Expect(
+                "negative",
+                "ExpectColumnValuesToBeBetween",
+                {"column": "amount_number", "min_value": 0},
+            ),
+            Expect("no_close_date", "ExpectColumnValuesToNotBeNull", {"column": "close_date"}),
+            Expect("no_currency", "ExpectColumnValuesToNotBeNull", {"column": "currency"}),
+        ]
+        if known:
+            expects.append(
+                Expect(
+                    "unknown_currency",
+                    "ExpectColumnValuesToBeInSet",
+                    {"column": "currency", "value_set": known},
+                )
+            )
+        else:
+            detail = "no exchange rates and no plans are loaded, so currencies were not checked"
+        counts: dict[str, int] = {}
+        unexpected = validate(
+            "won_deals", frame, expects, ["deal_id", "source_file", "source_row"], counts
+        )
+        failures = sorted(
+            (index, order) for order, item in enumerate(expects) for index in unexpected[item.key]
+        )
+        total = sum(counts.values())
+        listed = failures[:MAX_FINDINGS]  # only these are worded (a bad delivery may hold millions)
+        rows = _with_delivered(connection, frame.iloc[[index for index, _ in listed]])
+        findings = [
+            _won_deal_finding(row, expects[order].key, known)
+            for row, (_, order) in zip(rows, listed, strict=True)
+        ]
+        if total == len(listed):  # every failing row is known: the other files are clean
+            failing = {str(row["source_file"]) for row in rows}
+            clean = set(frame["source_file"].astype(str)) - failing
+            remember_clean(connection, WON_DEALS, DEALS, clean, context)
+    return outcome(
+        WON_DEALS,
+        WON_DEALS_TITLE,
+        Severity.BLOCKING,
+        findings,
+        total=total,
+        detail=detail,
+        technical="staging.stg_crm__deals",
+    )
+
+
+def check_future_close_dates(
+    connection: duckdb.DuckDBPyConnection,
+    period: str | None = None,
+    *,
+    today: date | None = None,
+) -> CheckOutcome:
+    """Won deals whose close date lies after today (UTC) (warning).
+
+    Today, not the end of the month being closed: when an earlier month is closed, deals of the
+    months after it are normal data, while a deal won on a day that has not yet come is a
+    data-entry mistake worth a look.
+    """
+    del period
+    missing = missing_tables(connection, ["staging.stg_crm__deals"])
+    if missing:
+        return not_run(FUTURE_CLOSE, FUTURE_CLOSE_TITLE, Severity.WARNING, missing_reason(missing))
+    day = today or datetime.now(UTC).date()
+    # a file without a deal after today stays so (today only moves on): looked at once
+    skip = clean_files(connection, FUTURE_CLOSE, DEALS)
+    frame = _won_deals_frame(connection, skip, amounts=False)
+    findings: list[Finding] = []
+    total = 0
+    if len(frame):
+        latest = datetime(day.year, day.month, day.day)
+        counts: dict[str, int] = {}
+        unexpected = validate(
+            "future_close_dates",
+            frame,
+            [
+                Expect(
+                    "future",
+                    "ExpectColumnValuesToBeBetween",
+                    {"column": "close_date", "max_value": latest},
+                )
+            ],
+            ["deal_id", "source_file", "source_row"],
+            counts,
+        )
+        total = counts["future"]
+        future = frame["close_date"] > latest
+        clean = set(frame["source_file"].astype(str)) - set(frame.loc[future, "source_file"])
+        remember_clean(connection, FUTURE_CLOSE, DEALS, clean)
+        for row in _with_delivered(connection, frame.iloc[unexpected["future"][:MAX_FINDINGS]]):
+            findings.append(
+                Finding(
+                    _deal_where(row),
+                    cell_text(row["delivered_close_date"]) or date_text(row["close_date"]),
+                    f"the won deal closes on {date_text(row['close_date'])}, after today "
+                    f"({day.isoformat()})",
+                )
+            )
+    return outcome(
+        FUTURE_CLOSE,
+        FUTURE_CLOSE_TITLE,
+        Severity.WARNING,
+        findings,
+        total=total,
+        technical="staging.stg_crm__deals",
+    )
+
+
+def _won_deals_frame(
+    connection: duckdb.DuckDBPyConnection, skip: Sequence[str], *, amounts: bool = True
+) -> pd.DataFrame:
+    """Won deals of staging, typed, but those of the files in ``skip`` (found clean before).
+
+    Without ``amounts``, only the close date is read (millions of rows: a third of the memory).
+    The delivered values: ``_with_delivered``, for the listed rows only.
+    """
+    money = (
+        ", CAST(d.amount AS DOUBLE) AS amount_number, CAST(d.amount AS VARCHAR) AS amount_text, "
+        "d.currency"
+        if amounts
+        else ""
+    )
+    return connection.execute(
+        f"""
+        SELECT
+            row_number() OVER (ORDER BY d.source_file, d.source_row, d.deal_id) - 1 AS {ROW_ID},
+            d.deal_id, d.source_file, d.source_row, d.close_date{money}
+        FROM staging.stg_crm__deals AS d
+        WHERE d.is_won AND NOT list_contains(?, d.source_file)
+        ORDER BY d.source_file, d.source_row, d.deal_id
+        """,
+        [list(skip)],
+    ).df()
+
+
+def _with_delivered(
+    connection: duckdb.DuckDBPyConnection, rows: pd.DataFrame
+) -> list[dict[str, Any]]:
+    """``rows`` of the won-deals frame with amount, close date and currency as delivered."""
+    records = rows.to_dict("records")
+    if not records or not table_exists(connection, "raw.crm__deals"):
+        return [{**r, **dict.fromkeys(_DELIVERED)} for r in records]
+    found = connection.execute(  # a superset (files x rows) of the listed rows
+        "SELECT _file, _row_number, amount, close_date, currency FROM raw.crm__deals "
+        "WHERE list_contains(?, _file) AND list_contains(?, _row_number)",
+        [
+            sorted({str(r["source_file"]) for r in records}),
+            sorted({int(r["source_row"]) for r in records}),
+        ],
+    ).fetchall()
+    delivered = {(file, int(row)): tuple(values) for file, row, *values in found}
+    missing = (None,) * len(_DELIVERED)
+    return [
+        {
+            **r,
+            **dict(
+                zip(
+                    _DELIVERED,
+                    delivered.get((r["source_file"], int(r["source_row"])), missing),
+                    strict=True,
+                )
+            ),
+        }
+        for r in records
+    ]
+
+
+_DELIVERED = ("delivered_amount", "delivered_close_date", "delivered_currency")
+
+
+def _known_currencies(connection: duckdb.DuckDBPyConnection) -> set[str]:
+    parts = []
+    if table_exists(connection, "staging.stg_erp__fx_rates"):
+        parts += [
+            "SELECT from_currency AS c FROM staging.stg_erp__fx_rates",
+            "SELECT to_currency FROM staging.stg_erp__fx_rates",
+        ]
+    if table_exists(connection, "comp.plans"):
+        parts.append("SELECT currency FROM comp.plans")
+    if not parts:
+        return set()
+    rows = connection.execute(" UNION ".join(parts)).fetchall()
+    return {str(c).upper() for (c,) in rows if c}
+
+
+def _deal_where(row: Any) -> str:
+    where = f"deal {row['deal_id']}"
+    file = cell_text(row["source_file"])
+    if file:
+        where = f"{file} row {int(row['source_row'])} ({where})"
+    return where
+
+
+def _won_deal_finding(row: Any, key: str, known: Sequence[str]) -> Finding:
+    where = _deal_where(row)
+    if key == "no_amount":
+        return Finding(where, None, "the won deal has no amount")
+    if key == "negative":
+        value = cell_text(row["delivered_amount"]) or cell_text(row["amount_text"])
+        return Finding(where, value, "the won deal's amount is negative")
+    if key == "no_close_date":
+        return Finding(where, None, "the won deal has no close date")
+    if key == "no_currency":
+        return Finding(where, None, "the won deal has no currency")
+    shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+    return Finding(
+        where,
+        cell_text(row["delivered_currency"]) or cell_text(row["currency"]),
+        f"the currency {row['currency']} is unknown: no exchange rate and no plan uses it "
+        f"(known: {shown})",
+    )

@@ -1,0 +1,36 @@
+"""Publish 2026-01 with a pause after every insert, for the kill test of test_close.py.
+
+``python tests/publish_with_pauses.py WAREHOUSE SECONDS`` prints ``publish: inserted <table>``
+after each insert of the publication (then sleeps), and ``publish: committed`` once the
+transaction is committed (then sleeps until killed). The pause is injected here, in test code,
+by wrapping ``openspm.publish._insert``: the production module has no test hook.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import duckdb
+
+from openspm import publish
+
+
+def main(warehouse: str, pause: float) -> None:
+    insert = publish._insert
+
+    def insert_then_pause(*args, **kwargs) -> int:
+        count = insert(*args, **kwargs)
+        print(f"publish: inserted {args[1]}", flush=True)
+        time.sleep(pause)
+        return count
+
+    publish._insert = insert_then_pause  # type: ignore[assignment]
+    connection = duckdb.connect(warehouse)
+    publish.publish_period(connection, "2026-01", "killed-run", first_period="2026-01")
+    print("publish: committed", flush=True)
+    time.sleep(30)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], float(sys.argv[2]))
