@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with serving(workspace.root, ports) as vendors:
             for system, url in vendors.urls.items():
-                print(f"{system}: {url}")
-            print("export " + " ".join(f"{k}={v}" for k, v in DEMO_ENV.items()))
+                print(f"{system}: {url}", flush=True)
+            print("export " + " ".join(f"{k}={v}" for k, v in DEMO_ENV.items()), flush=True)
             print("serving until Ctrl-C ...", flush=True)
             while True:
                 time.sleep(3600)
