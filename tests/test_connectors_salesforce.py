@@ -361,3 +361,12 @@ def test_a_missing_environment_variable_is_named_without_pulling(
     message = str(report.failures[0])
     assert "sources.crm.auth.client_secret" in message and "SF_CLIENT_SECRET" in message
     assert fake.requests == []
+
+
+def test_a_request_that_times_out_is_retried(tmp_path: Path, fake: SalesforceFake) -> None:
+    ws = ws_for(tmp_path, fake, request_timeout_seconds=0.3)
+    fake.inject(Fault("delay", path="/query/01gRO", seconds=1.0))
+    report = pull(ws)
+    assert not report.failures, report.objects
+    assert len(all_rows(ws, "crm/deals")) == 5
+    assert len(fake.calls("/query/01gRO")) == 2  # the second page timed out, then came

@@ -220,14 +220,17 @@ class FakeServer:
                         self.connection.shutdown(socket.SHUT_RDWR)
                     return
                 payload = response.payload()
-                self.send_response(response.status)
-                if payload:
-                    self.send_header("Content-Type", response.content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                for name, value in response.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(response.status)
+                    if payload:
+                        self.send_header("Content-Type", response.content_type)
+                    self.send_header("Content-Length", str(len(payload)))
+                    for name, value in response.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up (a timeout test)
 
             do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _serve
 
