@@ -17,11 +17,14 @@ import dagster as dg
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 from integrations.pull import ObjectPull, connector_for, pull_object
 from openspm.entities import ENTITIES, Entity
+from openspm.entities import entity as entity_of
 from openspm.workspace import Workspace
 
 SOURCE_PREFIX = "source"
 SYSTEMS = ("crm", "erp", "hris")
 FX_RATES = "erp/fx_rates"  # the one entity another system may feed (Salesforce dated rates)
+# CRM users are matched to the employees as landed: the HRIS pull goes first
+AFTER = {"crm/users": ("hris/employees",)}
 
 
 def source_asset_key(entity: Entity) -> dg.AssetKey:
@@ -75,6 +78,7 @@ def build_source_asset(entity: Entity) -> dg.AssetsDefinition:
         kinds={"python"},
         pool=DUCKDB_WRITER_POOL,  # the watermark is written to the warehouse
         required_resource_keys={"workspace", *(source_resource_key(system) for system in keys)},
+        deps=[source_asset_key(entity_of(folder)) for folder in AFTER.get(entity.folder, ())],
         description=(
             f"Pulls the source object that feeds {entity.folder} (Salesforce, "
             "HubSpot, NetSuite, BambooHR or Workday, per openspm.yaml) into a new batch of "

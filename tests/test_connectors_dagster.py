@@ -28,6 +28,8 @@ def test_one_source_asset_per_entity_grouped_per_system_upstream_of_raw() -> Non
         node = graph.get(source)
         assert node.group_name == f"source_{ent.system}"
         assert source in graph.get(dg.AssetKey(["raw", ent.table])).parent_keys
+    users = graph.get(dg.AssetKey(["source", "crm__users"]))
+    assert dg.AssetKey(["source", "hris__employees"]) in users.parent_keys  # people first
     resources = defs.resources or {}
     assert {"crm_source", "erp_source", "hris_source"} <= set(resources)
 
