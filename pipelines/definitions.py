@@ -18,10 +18,11 @@ from assets.ingestion import ingestion_assets
 from assets.publish import build_publication
 from assets.quality_checks import data_quality_checks
 from assets.resources import WorkspaceResource
+from assets.sources import source_assets, source_resources
 from openspm.periods import partitions_start
 from openspm.settings import SettingsError
 from openspm.workspace import Workspace
-from pipelines.jobs import close_job, ingest_job, pipeline_job
+from pipelines.jobs import close_job, ingest_job, pipeline_job, pull_job
 from pipelines.run_log import openspm_logger
 from pipelines.schedules import schedules
 from pipelines.sensors import sensors
@@ -32,16 +33,21 @@ def build_definitions(first_month: str) -> dg.Definitions:
     """Every asset, check, job, schedule and sensor, with partitions from ``first_month``."""
     return dg.Definitions(
         assets=[
+            *source_assets,
             *ingestion_assets,
             comp_config_tables,
             build_dbt_assets(first_month),
             build_publication(first_month),
         ],
         asset_checks=[data_quality_checks],
-        jobs=[ingest_job, pipeline_job, close_job],
+        jobs=[pull_job, ingest_job, pipeline_job, close_job],
         schedules=schedules,
         sensors=sensors,
-        resources={"workspace": WorkspaceResource(), "dbt": dbt_cli_resource()},
+        resources={
+            "workspace": WorkspaceResource(),
+            "dbt": dbt_cli_resource(),
+            **source_resources,
+        },
         loggers={"console": dg.colored_console_logger, "openspm": openspm_logger},
         # Steps run one after another in the run's process: DuckDB admits one writer.
         executor=dg.in_process_executor,
