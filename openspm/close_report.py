@@ -17,7 +17,7 @@ import duckdb
 from openspm.comp import check_comp_config
 from openspm.dbt_project import DbtProjectError
 from openspm.ingest import delivered_employee_ids
-from openspm.publish import FINANCE_SCHEMA, payout_totals
+from openspm.publish import FINANCE_SCHEMA
 from openspm.quality import (
     CHECKS,
     PUBLISHED,
@@ -32,6 +32,7 @@ from openspm.quality import (
 )
 from openspm.quality.findings import not_run, outcome
 from openspm.quality.report import CurrencyTotals
+from openspm.totals import payout_totals
 from openspm.workspace import Workspace
 
 COMP_CHECK = "compensation_configuration"

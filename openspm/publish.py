@@ -17,6 +17,7 @@ from decimal import Decimal
 import duckdb
 
 from openspm.dbt_project import DbtProjectError, Manifest, project_manifest
+from openspm.money import format_totals
 from openspm.periods import parse_period, period_range
 from openspm.quality.findings import CheckOutcome
 from openspm.quality.reconciliations import check_net_payout, check_payout_lines
@@ -197,46 +198,6 @@ class PublishReport:
         )
 
 
-def format_totals(totals: Mapping[str, Decimal]) -> str:
-    """``EUR 1,234.50, USD 20.00`` (one amount per currency, never one sum); ``none``."""
-    if not totals:
-        return "none"
-    return ", ".join(f"{currency} {amount:,.2f}" for currency, amount in sorted(totals.items()))
-
-
-def payout_totals(
-    connection: duckdb.DuckDBPyConnection, period: str, schema: str = FINANCE_SCHEMA
-) -> list[tuple[str, int, Decimal, Decimal, Decimal, Decimal]]:
-    """Per payout currency: payouts, commission, SPIFF, adjustments and net of ``period``."""
-    table = f"{FINANCE_SCHEMA}.payouts" if schema == FINANCE_SCHEMA else draft_tables()["payouts"]
-    if not table_exists(connection, table):
-        return []
-    rows = connection.execute(
-        "select currency, count(*), coalesce(sum(commission), 0), coalesce(sum(spiff), 0), "
-        f"coalesce(sum(adjustments), 0), coalesce(sum(net_payout), 0) from {table} "
-        "where period = ? group by 1 order by 1",
-        [period],
-    ).fetchall()
-    return [
-        (str(currency), int(count), *(Decimal(value) for value in sums))
-        for currency, count, *sums in rows
-    ]
-
-
-def net_by_currency(
-    connection: duckdb.DuckDBPyConnection, period: str, schema: str = FINANCE_SCHEMA
-) -> dict[str, Decimal]:
-    """Net payouts of ``period`` per payout currency: published (finance) or drafts (marts)."""
-    table = f"{FINANCE_SCHEMA}.payouts" if schema == FINANCE_SCHEMA else draft_tables()["payouts"]
-    if not table_exists(connection, table):
-        return {}
-    rows = connection.execute(
-        f"select currency, sum(net_payout) from {table} where period = ? group by 1 order by 1",
-        [period],
-    ).fetchall()
-    return {str(currency): Decimal(net or 0) for currency, net in rows}
-
-
 def ensure_finance_tables(connection: duckdb.DuckDBPyConnection) -> None:
     """Create the schema ``finance`` and its tables when missing (never alters existing ones)."""
     for statement in FINANCE_DDL:
@@ -334,6 +295,16 @@ def _insert(
     )
 
 
+def published_net(connection: duckdb.DuckDBPyConnection, period: str) -> dict[str, Decimal]:
+    """The published net payouts of ``period`` per payout currency."""
+    rows = connection.execute(
+        f"select currency, sum(net_payout) from {FINANCE_SCHEMA}.payouts where period = ? "
+        "group by 1 order by 1",
+        [period],
+    ).fetchall()
+    return {str(currency): Decimal(net or 0) for currency, net in rows}
+
+
 def _reconcile(connection: duckdb.DuckDBPyConnection, period: str, run_id: str) -> None:
     """The published month's payouts against their lines: the blocking checks, on finance.*."""
     duplicated = connection.execute(
@@ -424,6 +395,6 @@ def publish_period(
         run_id,
         published_at,
         counts,
-        net_by_currency(connection, period),
+        published_net(connection, period),
         Decimal(net_total),
     )

@@ -32,8 +32,9 @@ from pathlib import Path
 
 import duckdb
 
+from openspm.money import format_totals
 from openspm.periods import month_start, next_period, period_of, period_range
-from openspm.publish import FINANCE_SCHEMA, draft_tables, format_totals
+from openspm.publish import FINANCE_SCHEMA, draft_tables
 from openspm.warehouse import table_exists
 
 OPS_SCHEMA = "ops"

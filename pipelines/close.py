@@ -18,11 +18,13 @@ import duckdb
 
 from openspm.close_report import ReportFiles, write_close_report
 from openspm.lock import workspace_lock
+from openspm.money import format_totals
 from openspm.periods import PeriodError, first_period, partition_key, period_range
-from openspm.publish import closed_periods, format_totals, net_by_currency, refusal
+from openspm.publish import closed_periods, refusal
 from openspm.quality import blocking_failures, load_outcomes
 from openspm.quality.report import NOT_PUBLISHED, PUBLISHED
 from openspm.status import record_attempt
+from openspm.totals import net_by_currency
 from openspm.warehouse import WarehouseError, read_only
 from openspm.workspace import Workspace
 from pipelines.run_log import Listener

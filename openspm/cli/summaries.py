@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from openspm.publish import format_totals, latest_drafted_period, net_by_currency
+from openspm.money import format_totals
+from openspm.publish import latest_drafted_period
+from openspm.totals import net_by_currency
 from openspm.warehouse import WarehouseError, read_only
 from openspm.workspace import Workspace
 
