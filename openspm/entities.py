@@ -151,6 +151,7 @@ ENTITIES: tuple[Entity, ...] = (
         "erp",
         "invoices",
         key=("invoice_id",),
+        deletable=True,
         columns=(
             Column("invoice_id"),
             Column("deal_id"),
@@ -159,12 +160,14 @@ ENTITIES: tuple[Entity, ...] = (
             Column("currency", T.CURRENCY),
             Column("status", T.ENUM, values=("open", "paid", "void")),
             _MODIFIED,
+            _DELETED,  # contract v1.1
         ),
     ),
     Entity(
         "erp",
         "payments",
         key=("payment_id",),
+        deletable=True,
         columns=(
             Column("payment_id"),
             Column("invoice_id"),
@@ -172,6 +175,7 @@ ENTITIES: tuple[Entity, ...] = (
             AMOUNT,
             Column("currency", T.CURRENCY),
             _MODIFIED,
+            _DELETED,  # contract v1.1
         ),
     ),
     Entity(

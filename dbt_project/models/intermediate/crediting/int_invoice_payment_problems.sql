@@ -1,0 +1,183 @@
+{{ config(materialized='table') }}
+{#
+    Invoices and payments that do not fit the deals and invoices delivered (docs/contract.md
+    section 6, rule 4.2; docs/crediting.md, "Measures"), each with the file and row of its
+    latest version:
+      unknown_deal             an invoice (not void) names a deal that no crm/deals batch ever
+                               delivered;
+      unknown_invoice          a payment names an invoice that no erp/invoices batch ever
+                               delivered;
+        both block the close (is_blocking) when any plan has a billings or collections
+        component, since money then depends on them, and are warnings otherwise;
+      payment_exceeds_invoice  the payments of an invoice in its currency add up to more than
+                               its amount (a warning; listed at the latest payment).
+    A deal or invoice delivered and later deleted or lost is known: by rule its invoices and
+    payments credit nothing, and nothing is listed.
+#}
+
+with
+
+invoices as (
+
+    select * from {{ ref('stg_erp__invoices') }}
+
+),
+
+payments as (
+
+    select * from {{ ref('stg_erp__payments') }}
+
+),
+
+deals as (
+
+    select * from {{ ref('stg_crm__deals') }}
+
+),
+
+-- every key ever delivered, deleted ones too
+delivered_deals as (
+
+    select distinct {{ to_string('deal_id') }} as deal_id
+    from {{ source('raw', 'crm__deals') }}
+
+),
+
+delivered_invoices as (
+
+    select distinct {{ to_string('invoice_id') }} as invoice_id
+    from {{ source('raw', 'erp__invoices') }}
+
+),
+
+settings as (
+
+    select ({{ measure_in_use('billings') }} or {{ measure_in_use('collections') }})
+        as is_blocking
+
+),
+
+unknown_deals as (
+
+    select
+        'unknown_deal' as kind,
+        invoices.source_file,
+        invoices.source_row,
+        invoices.deal_id,
+        invoices.invoice_id,
+        cast(null as varchar) as payment_id
+
+    from invoices
+    anti join deals
+        on invoices.deal_id = deals.deal_id
+    anti join delivered_deals
+        on invoices.deal_id = delivered_deals.deal_id
+    where invoices.status <> 'void'
+
+),
+
+unknown_invoices as (
+
+    select
+        'unknown_invoice' as kind,
+        payments.source_file,
+        payments.source_row,
+        cast(null as varchar) as deal_id,
+        payments.invoice_id,
+        payments.payment_id
+
+    from payments
+    anti join invoices
+        on payments.invoice_id = invoices.invoice_id
+    anti join delivered_invoices
+        on payments.invoice_id = delivered_invoices.invoice_id
+
+),
+
+unknown as (
+
+    select
+        unknown_deals.*,
+        'invoice ' || invoice_id || ' names deal ' || deal_id
+            || ', which no crm/deals batch holds' as subject,
+        'the invoice and its payments cannot be credited' as consequence
+    from unknown_deals
+
+    union all
+
+    select
+        unknown_invoices.*,
+        'payment ' || payment_id || ' names invoice ' || invoice_id
+            || ', which no erp/invoices batch holds' as subject,
+        'the payment cannot be credited' as consequence
+    from unknown_invoices
+
+),
+
+payment_totals as (
+
+    select
+        invoice_id,
+        currency,
+        sum(amount) as paid,
+        count(*) as payment_count,
+        arg_max(payment_id, (payment_date, payment_id)) as last_payment_id,
+        arg_max(source_file, (payment_date, payment_id)) as source_file,
+        arg_max(source_row, (payment_date, payment_id)) as source_row
+
+    from payments
+    group by invoice_id, currency
+
+),
+
+overpaid as (
+
+    select
+        'payment_exceeds_invoice' as kind,
+        payment_totals.source_file,
+        payment_totals.source_row,
+        invoices.deal_id,
+        invoices.invoice_id,
+        payment_totals.last_payment_id as payment_id,
+        false as is_blocking,
+        'the ' || payment_totals.payment_count || case when payment_totals.payment_count = 1
+            then ' payment' else ' payments' end
+            || ' of invoice ' || invoices.invoice_id || ' add up to '
+            || cast(payment_totals.paid as decimal(38, 2)) || ' ' || payment_totals.currency
+            || ', more than its amount (' || cast(invoices.amount as decimal(38, 2)) || ' '
+            || invoices.currency || ')' as description
+
+    from payment_totals
+    inner join invoices
+        on payment_totals.invoice_id = invoices.invoice_id
+        and payment_totals.currency = invoices.currency
+    where (invoices.amount >= 0 and payment_totals.paid > invoices.amount)
+        or (invoices.amount < 0 and payment_totals.paid < invoices.amount)
+
+),
+
+final as (
+
+    select
+        unknown.kind,
+        unknown.source_file,
+        unknown.source_row,
+        unknown.deal_id,
+        unknown.invoice_id,
+        unknown.payment_id,
+        settings.is_blocking,
+        unknown.subject || case
+            when settings.is_blocking then ': ' || unknown.consequence
+            else ' (no plan pays on billings or collections: nothing depends on it yet)'
+        end as description
+
+    from unknown
+    cross join settings
+
+    union all
+
+    select * from overpaid
+
+)
+
+select * from final
