@@ -226,7 +226,13 @@ def test_unknown_values_and_missing_keys(tmp_path: Path) -> None:
         ("name: Account Executive 2026\n", "title: Account Executive 2026\n"),
     )
     problems = problems_of(tmp_path, plans={"ae-2026.yaml": text})
-    find(problems, PLAN, 8, "components[0].measure", "should be 'bookings' (got 'revenue')")
+    find(
+        problems,
+        PLAN,
+        8,
+        "components[0].measure",
+        "should be 'bookings', 'billings' or 'collections' (got 'revenue')",
+    )
     find(problems, PLAN, 10, "components[0].credit_types[1]", "(got 'team')")
     find(problems, PLAN, 23, "components[1].rates.method", "(got 'tiered')")
     find(problems, PLAN, 1, "name", "required key is missing")
