@@ -35,11 +35,32 @@ deals as (
 
 ),
 
--- every key ever delivered, deleted ones too
+-- the references staging does not resolve (usually none), then those never delivered at all:
+-- a deal or invoice delivered and deleted later is known
+unresolved_deals as (
+
+    select invoices.*
+    from invoices
+    anti join deals
+        on invoices.deal_id = deals.deal_id
+    where invoices.status <> 'void'
+
+),
+
+unresolved_invoices as (
+
+    select payments.*
+    from payments
+    anti join invoices
+        on payments.invoice_id = invoices.invoice_id
+
+),
+
 delivered_deals as (
 
     select distinct {{ to_string('deal_id') }} as deal_id
     from {{ source('raw', 'crm__deals') }}
+    where {{ to_string('deal_id') }} in (select deal_id from unresolved_deals)
 
 ),
 
@@ -47,6 +68,7 @@ delivered_invoices as (
 
     select distinct {{ to_string('invoice_id') }} as invoice_id
     from {{ source('raw', 'erp__invoices') }}
+    where {{ to_string('invoice_id') }} in (select invoice_id from unresolved_invoices)
 
 ),
 
@@ -61,18 +83,15 @@ unknown_deals as (
 
     select
         'unknown_deal' as kind,
-        invoices.source_file,
-        invoices.source_row,
-        invoices.deal_id,
-        invoices.invoice_id,
+        unresolved_deals.source_file,
+        unresolved_deals.source_row,
+        unresolved_deals.deal_id,
+        unresolved_deals.invoice_id,
         cast(null as varchar) as payment_id
 
-    from invoices
-    anti join deals
-        on invoices.deal_id = deals.deal_id
+    from unresolved_deals
     anti join delivered_deals
-        on invoices.deal_id = delivered_deals.deal_id
-    where invoices.status <> 'void'
+        on unresolved_deals.deal_id = delivered_deals.deal_id
 
 ),
 
@@ -80,17 +99,15 @@ unknown_invoices as (
 
     select
         'unknown_invoice' as kind,
-        payments.source_file,
-        payments.source_row,
+        unresolved_invoices.source_file,
+        unresolved_invoices.source_row,
         cast(null as varchar) as deal_id,
-        payments.invoice_id,
-        payments.payment_id
+        unresolved_invoices.invoice_id,
+        unresolved_invoices.payment_id
 
-    from payments
-    anti join invoices
-        on payments.invoice_id = invoices.invoice_id
+    from unresolved_invoices
     anti join delivered_invoices
-        on payments.invoice_id = delivered_invoices.invoice_id
+        on unresolved_invoices.invoice_id = delivered_invoices.invoice_id
 
 ),
 
