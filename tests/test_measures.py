@@ -13,8 +13,8 @@ CRM and ERP would make between closes:
 - E5's deal is deleted after its booking and invoice were paid (both recovered); a lost deal's
   invoice credits nothing.
 Then the gates: with a collections plan, a payment of an unknown invoice blocks the close by
-file and row; in a company paying on bookings only the same data is a warning and invoices
-create no credits at all.
+file and row, and so does an invoice in a currency without a rate; in a company paying on
+bookings only the same data is a warning and invoices create no credits at all.
 """
 
 from __future__ import annotations
@@ -100,6 +100,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     s.unknown_invoice_batch = s.payments(  # type: ignore[attr-defined]
         payment("PAY9", "INV404", "2026-05-04", "700")
     )
+    s.invoices(invoice("INV8", "D1", "2026-05-06", "900", currency="GBP"))  # no GBP rate
     s.refused_may = s.close("2026-05")  # type: ignore[attr-defined]
     return s
 
@@ -209,6 +210,14 @@ def test_an_unknown_invoice_blocks_the_close_by_file_and_row(scenario: Scenario)
     report = (scenario.root / "out" / "2026-05" / "close-report.md").read_text()
     assert f"{batch.as_posix()} row 1" in report
     assert scenario.query("select count(*) from finance.closes where period = '2026-05'") == [(0,)]
+
+
+def test_an_invoice_in_a_currency_without_a_rate_blocks_the_close(scenario: Scenario) -> None:
+    report = (scenario.root / "out" / "2026-05" / "close-report.md").read_text()
+    blocking = report[: report.index("## Warnings")]
+    assert "Every currency conversion needs an exchange rate" in blocking
+    assert "the currency GBP is unknown" in blocking
+    assert "dated on or before 2026-05-06" in blocking and "D1 (invoice INV8)" in blocking
 
 
 @pytest.fixture(scope="module")
