@@ -21,9 +21,11 @@
         stood on the event's date.
     Only what can matter is written: invoices only when a plan has a billings component,
     payments only when one has a collections component; and a credit only when its employee
-    holds, on the event's date, a plan with a component of that measure (it may earn) or no
-    plan at all (an exception, int_credit_exceptions). A credit in a plan that does not pay on
-    the measure would earn nothing and appear in no list, so it is not written.
+    holds, on the event's date, a plan with a component of that measure (it may earn), or
+    holds no plan that day but held one paying on the measure before (it would have earned:
+    an exception, int_credit_exceptions; e.g. a payment collected after its rep left). A
+    credit in a plan that does not pay on the measure, or of someone never paid on it, would
+    earn nothing and appear in no list, so it is not written.
     Incremental per changed deal, like int_deal_credits (macros/incremental.sql; new invoice
     and payment batches change the deals they belong to, int_changed_deals).
 #}
@@ -182,7 +184,18 @@ all_credits as (
 
 ),
 
--- kept: the employee's plan on the event's date pays on the measure, or there is no plan
+-- every assignment to a plan paying on a measure (for the exceptions)
+measure_assignments as (
+
+    select assignments.employee_id, assignments.valid_from, plan_measures.measure
+    from assignments
+    inner join plan_measures
+        on assignments.plan_id = plan_measures.plan_id
+
+),
+
+-- kept: the employee's plan on the event's date pays on the measure; or the employee holds
+-- no plan that day and held one paying on the measure before (an exception)
 final as (
 
     select all_credits.*
@@ -195,8 +208,13 @@ final as (
     left join plan_measures
         on assignments.plan_id = plan_measures.plan_id
         and plan_measures.measure = {{ event_measure('all_credits.event_type') }}
-    where assignments.plan_id is null
-        or plan_measures.plan_id is not null
+    where plan_measures.plan_id is not null
+        or (assignments.plan_id is null and exists (
+            select 1 from measure_assignments
+            where measure_assignments.employee_id = all_credits.employee_id
+                and measure_assignments.measure = {{ event_measure('all_credits.event_type') }}
+                and measure_assignments.valid_from <= all_credits.credit_date
+        ))
 
 )
 
