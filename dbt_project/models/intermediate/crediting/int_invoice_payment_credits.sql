@@ -72,6 +72,19 @@ plan_measures as (
 
 ),
 
+-- since when each employee holds (or held) a plan paying on each measure: nobody else can earn
+-- on, or miss, an invoice's or payment's credit
+measure_holders as (
+
+    select assignments.employee_id, plan_measures.measure, min(assignments.valid_from) as since
+    from assignments
+    inner join plan_measures
+        on assignments.plan_id = plan_measures.plan_id
+    where plan_measures.measure <> 'bookings'
+    group by all
+
+),
+
 invoice_events as (
 
     select
@@ -172,6 +185,9 @@ rollup_credits as (
         on person_credits.employee_id = closure.employee_id
         and person_credits.credit_date >= closure.valid_from
         and person_credits.credit_date <= closure.valid_to
+    -- only managers ever paid on billings or collections (the rest is dropped below anyway)
+    semi join (select distinct employee_id from measure_holders) as paid_on_events
+        on closure.ancestor_id = paid_on_events.employee_id
     where person_credits.credit_type in ('direct', 'split')
 
 ),
@@ -184,16 +200,6 @@ all_credits as (
 
 ),
 
--- every assignment to a plan paying on a measure (for the exceptions)
-measure_assignments as (
-
-    select assignments.employee_id, assignments.valid_from, plan_measures.measure
-    from assignments
-    inner join plan_measures
-        on assignments.plan_id = plan_measures.plan_id
-
-),
-
 -- kept: the employee's plan on the event's date pays on the measure; or the employee holds
 -- no plan that day and held one paying on the measure before (an exception)
 final as (
@@ -201,20 +207,19 @@ final as (
     select all_credits.*
 
     from all_credits
+    inner join measure_holders
+        on all_credits.employee_id = measure_holders.employee_id
+        and measure_holders.measure = {{ event_measure('all_credits.event_type') }}
+        and all_credits.credit_date >= measure_holders.since
     left join assignments
         on all_credits.employee_id = assignments.employee_id
         and all_credits.credit_date >= assignments.valid_from
         and all_credits.credit_date <= assignments.valid_to
     left join plan_measures
         on assignments.plan_id = plan_measures.plan_id
-        and plan_measures.measure = {{ event_measure('all_credits.event_type') }}
+        and plan_measures.measure = measure_holders.measure
     where plan_measures.plan_id is not null
-        or (assignments.plan_id is null and exists (
-            select 1 from measure_assignments
-            where measure_assignments.employee_id = all_credits.employee_id
-                and measure_assignments.measure = {{ event_measure('all_credits.event_type') }}
-                and measure_assignments.valid_from <= all_credits.credit_date
-        ))
+        or assignments.plan_id is null
 
 )
 

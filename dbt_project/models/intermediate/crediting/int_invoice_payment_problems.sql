@@ -137,13 +137,37 @@ payment_totals as (
         invoice_id,
         currency,
         sum(amount) as paid,
-        count(*) as payment_count,
-        arg_max(payment_id, (payment_date, payment_id)) as last_payment_id,
-        arg_max(source_file, (payment_date, payment_id)) as source_file,
-        arg_max(source_row, (payment_date, payment_id)) as source_row
+        count(*) as payment_count
 
     from payments
     group by invoice_id, currency
+
+),
+
+exceeding as (
+
+    select payment_totals.*
+    from payment_totals
+    inner join invoices
+        on payment_totals.invoice_id = invoices.invoice_id
+        and payment_totals.currency = invoices.currency
+    where (invoices.amount >= 0 and payment_totals.paid > invoices.amount)
+        or (invoices.amount < 0 and payment_totals.paid < invoices.amount)
+
+),
+
+-- listed at the payment that went over: the latest one
+latest_payments as (
+
+    select payments.*
+    from payments
+    semi join exceeding
+        on payments.invoice_id = exceeding.invoice_id
+        and payments.currency = exceeding.currency
+    qualify row_number() over (
+        partition by payments.invoice_id, payments.currency
+        order by payments.payment_date desc, payments.payment_id desc
+    ) = 1
 
 ),
 
@@ -151,11 +175,11 @@ overpaid as (
 
     select
         'payment_exceeds_invoice' as kind,
-        payment_totals.source_file,
-        payment_totals.source_row,
+        latest_payments.source_file,
+        latest_payments.source_row,
         invoices.deal_id,
         invoices.invoice_id,
-        payment_totals.last_payment_id as payment_id,
+        latest_payments.payment_id,
         false as is_blocking,
         'the ' || payment_totals.payment_count || case when payment_totals.payment_count = 1
             then ' payment' else ' payments' end
@@ -164,12 +188,12 @@ overpaid as (
             || ', more than its amount (' || cast(invoices.amount as decimal(38, 2)) || ' '
             || invoices.currency || ')' as description
 
-    from payment_totals
+    from exceeding as payment_totals
     inner join invoices
         on payment_totals.invoice_id = invoices.invoice_id
-        and payment_totals.currency = invoices.currency
-    where (invoices.amount >= 0 and payment_totals.paid > invoices.amount)
-        or (invoices.amount < 0 and payment_totals.paid < invoices.amount)
+    inner join latest_payments
+        on payment_totals.invoice_id = latest_payments.invoice_id
+        and payment_totals.currency = latest_payments.currency
 
 ),
 
