@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                     "dbt_models": run["dbt_models"],
                     "dbt_tests": run["dbt_tests"],
                     "peak_tree_mb": run["peak_tree_mb"],
+                    "steps": run["steps"],
                     "slowest_models": run["slowest_models"],
                     "nodes": run["nodes"],
                     "credits": credit_counts(ws),
