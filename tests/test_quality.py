@@ -587,13 +587,16 @@ def test_credits_without_plan_and_exceptions(con: duckdb.DuckDBPyConnection) -> 
     con.execute(
         "create table intermediate.int_credit_exceptions (deal_id varchar, employee_id varchar, "
         "employee_name varchar, credit_type varchar, credit_date date, "
-        "source_amount decimal(38, 14), source_currency varchar, description varchar)"
+        "source_amount decimal(38, 14), source_currency varchar, description varchar, "
+        "event_type varchar, event_id varchar)"
     )
     con.execute(
         "insert into intermediate.int_credit_exceptions values ('D1', 'E9', 'Bo Li', 'rollup', "
         "date '2026-03-04', 1250.5, 'EUR', 'Bo Li (E9) holds no plan assignment on 2026-03-04: "
-        "the rollup credit of deal D1 (1250.50 EUR) earns nothing'), ('D2', 'E9', 'Bo Li', "
-        "'direct', date '2026-04-01', 1, 'EUR', 'April')"
+        "the rollup credit of deal D1 (1250.50 EUR) earns nothing', 'deal', 'D1'), "
+        "('D1', 'E9', 'Bo Li', 'rollup', date '2026-03-20', 100, 'EUR', 'a payment', "
+        "'payment', 'PAY7'), "
+        "('D2', 'E9', 'Bo Li', 'direct', date '2026-04-01', 1, 'EUR', 'April', 'deal', 'D2')"
     )
     found = exceptions(con, PERIOD)
     assert found == [
@@ -602,6 +605,10 @@ def test_credits_without_plan_and_exceptions(con: duckdb.DuckDBPyConnection) -> 
             "1250.50 EUR",
             "Bo Li (E9) holds no plan assignment on 2026-03-04: the rollup credit of deal D1 "
             "(1250.50 EUR) earns nothing",
+        ),
+        Finding(
+            "employee E9 (Bo Li), payment PAY7 of deal D1 (rollup credit)", "100.00 EUR",
+            "a payment",
         ),
     ]
     warning = rc.check_credits_without_plan(con, PERIOD)
