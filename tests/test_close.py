@@ -39,7 +39,8 @@ REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 PERIODS = ["2026-01", "2026-02", "2026-03"]
 FINANCE_TABLES = (
-    "payouts", "payout_lines", "attainment", "credits", "adjustments", "opening_balances", "closes"
+    "payouts", "payout_lines", "attainment", "credits", "draw_balances", "adjustments",
+    "opening_balances", "closes",
 )
 
 
@@ -70,6 +71,11 @@ def add_drafts(connection: duckdb.DuckDBPyConnection, periods: list[str] = PERIO
         quota_period_start date, source_amount decimal(38,14), source_currency varchar,
         fx_rate decimal(24,12), amount decimal(38,14), currency varchar, plan_id varchar,
         component_id varchar, rollup_from_employee_id varchar)"""
+    )
+    connection.execute(
+        """create table if not exists marts.fct_draw_balances (employee_id varchar,
+        period varchar, currency varchar, draw_balance_before decimal(18,2),
+        draw_balance_after decimal(18,2))"""
     )
     connection.execute(
         """create table if not exists marts.fct_adjustments (adjustment_id varchar,
@@ -307,7 +313,7 @@ def test_a_kill_at_any_point_leaves_all_or_nothing(warehouse: Path, kill_after) 
     assert process.returncode == -signal.SIGKILL
     tables = snapshot(warehouse)
     if kill_after == "committed":
-        assert [len(tables[t]) for t in FINANCE_TABLES] == [3, 9, 3, 3, 0, 0, 1]
+        assert [len(tables[t]) for t in FINANCE_TABLES] == [3, 9, 3, 3, 0, 0, 0, 1]
         with (
             duckdb.connect(str(warehouse)) as connection,
             pytest.raises(CloseRefused, match="already closed"),
