@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 
 from assets.dbt_models import openspm_dbt_models
+from assets.month_files import STAGED_MONTH_FILES
 from assets.partitions import MONTHLY_PARTITIONS, SINGLE_RUN
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 from openspm.periods import first_period, period_of_partition_key
@@ -24,7 +25,7 @@ PUBLISHED_MONTH = dg.AssetKey(["published_month"])
     key=PUBLISHED_MONTH,
     group_name="close",
     kinds={"duckdb", "python"},
-    deps=list(openspm_dbt_models.keys),
+    deps=[*openspm_dbt_models.keys, STAGED_MONTH_FILES],  # the month's files staged, gated
     partitions_def=MONTHLY_PARTITIONS,
     backfill_policy=SINGLE_RUN,
     pool=DUCKDB_WRITER_POOL,

@@ -18,7 +18,8 @@ from openspm.close_report import ReportFiles, write_close_report
 from openspm.periods import PeriodError, first_period, partition_key
 from openspm.publish import refusal
 from openspm.quality import blocking_failures, load_outcomes
-from openspm.quality.report import NOT_PUBLISHED, PUBLISHED
+from openspm.quality.report import NOT_PUBLISHED
+from openspm.statements import month_dir
 from openspm.status import record_attempt
 from openspm.warehouse import WarehouseError, read_only
 from openspm.workspace import Workspace
@@ -155,7 +156,8 @@ def close_month(
         payouts, lines, net_total = connection.execute(
             "select payouts, lines, net_total from finance.closes where period = ?", [month]
         ).fetchone()  # type: ignore[misc]
-    report = _report(ws, month, summary.run_id, PUBLISHED, warn)
+    # the close job's month_files step wrote the close report with the month's files
+    report = month_dir(ws, month) / "close-report.md"
     return CloseResult(
         month,
         summary.run_id,
@@ -163,7 +165,7 @@ def close_month(
         payouts,
         lines,
         net_total,
-        report.markdown if report is not None else None,
+        report if report.is_file() else None,
     )
 
 

@@ -7,6 +7,7 @@ import dagster as dg
 from assets.comp_config import comp_config_tables
 from assets.dbt_models import dbt_cli_resource, openspm_dbt_models
 from assets.ingestion import ingestion_assets
+from assets.month_files import month_files, staged_month_files
 from assets.publish import published_month
 from assets.quality_checks import data_quality_checks
 from assets.resources import WorkspaceResource
@@ -15,7 +16,14 @@ from pipelines.schedules import schedules
 from pipelines.sensors import sensors
 
 defs = dg.Definitions(
-    assets=[*ingestion_assets, comp_config_tables, openspm_dbt_models, published_month],
+    assets=[
+        *ingestion_assets,
+        comp_config_tables,
+        openspm_dbt_models,
+        staged_month_files,
+        published_month,
+        month_files,
+    ],
     asset_checks=[data_quality_checks],
     jobs=[ingest_job, pipeline_job, close_job],
     schedules=schedules,

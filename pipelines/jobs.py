@@ -5,7 +5,9 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.ingestion import RAW_SCHEMA
+from assets.month_files import MONTH_FILES, STAGED_MONTH_FILES
 from assets.publish import PUBLISHED_MONTH
+from pipelines.hooks import close_failure_report
 
 ingest_job = dg.define_asset_job(
     name="ingest_job",
@@ -13,7 +15,8 @@ ingest_job = dg.define_asset_job(
     description="Load every landing batch into the warehouse's raw schema.",
 )
 
-DRAFTS = dg.AssetSelection.all() - dg.AssetSelection.assets(PUBLISHED_MONTH)
+CLOSE_ONLY = dg.AssetSelection.assets(STAGED_MONTH_FILES, PUBLISHED_MONTH, MONTH_FILES)
+DRAFTS = dg.AssetSelection.all() - CLOSE_ONLY
 
 pipeline_job = dg.define_asset_job(
     name="pipeline_job",
@@ -29,6 +32,9 @@ close_job = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     description=(
         "Close one month: ingest, comp tables, dbt build through the month with every blocking "
-        "check, then publish it into finance.* (refused if closed or an earlier month is open)."
+        "check, stage the month's files (statements, payroll) behind the totals gate, publish "
+        "it into finance.* (refused if closed or an earlier month is open), then put its files "
+        "in place; a failed close writes only its close report."
     ),
+    hooks={close_failure_report},
 )

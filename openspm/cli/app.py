@@ -14,6 +14,7 @@ import typer
 from openspm.cli.engine import drivers
 from openspm.periods import PeriodError, first_period, parse_period
 from openspm.settings import SettingsError
+from openspm.statements import repair_month_files
 from openspm.warehouse import WarehouseError
 from openspm.workspace import WORKSPACE_ENV, Workspace
 
@@ -48,13 +49,19 @@ def warn(message: str) -> None:
     typer.secho(f"openspm: warning: {message}", err=True, fg="yellow")
 
 
-def open_workspace(path: Path | None) -> Workspace:
-    """The workspace with its settings validated (an invalid openspm.yaml stops here)."""
+def open_workspace(path: Path | None, *, repair: bool = True) -> Workspace:
+    """The workspace with its settings validated (an invalid openspm.yaml stops here).
+
+    ``repair``: rebuild from finance the files of published months found without them (a
+    close killed between its publication and its files, docs/statements.md).
+    """
     workspace = Workspace.open(path)
     try:
         workspace.settings  # noqa: B018 (parse and validate now)
     except SettingsError as exc:
         raise fail(str(exc)) from None
+    if repair:
+        repair_month_files(workspace, warn)
     return workspace
 
 

@@ -1,0 +1,201 @@
+"""A statement as HTML (self-contained, phone and print friendly), CSV (the same lines, for
+analysts) and plain text (``openspm statement --format text``). docs/statements.md.
+
+The HTML marks each summary amount with ``data-total="<item>"`` and the CSV has one ``summary``
+row per item: the totals gate (gate.py) reads them back from the files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+from functools import cache
+
+import jinja2
+
+from openspm.money import money
+from openspm.statements.model import SUMMARY_ITEMS, YTD_ITEMS, ComponentLine, Statement
+from openspm.statements.tiers import amount_text, percent_text
+
+CSV_COLUMNS = (
+    "section",
+    "plan_id",
+    "component_id",
+    "quota_period_start",
+    "item",
+    "deal_id",
+    "account",
+    "credit_type",
+    "date",
+    "source_amount",
+    "source_currency",
+    "fx_rate",
+    "amount",
+    "currency",
+    "detail",
+)
+TOTAL_ITEMS = (*(k for k, _ in SUMMARY_ITEMS), "net_payout")
+CHART_WIDTH = 320
+BAR_HEIGHT = 18
+
+
+def month_name(period: str) -> str:
+    return date(int(period[:4]), int(period[5:]), 1).strftime("%B %Y")
+
+
+def signed(value: Decimal | None) -> str:
+    return "" if value is None else amount_text(value)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("openspm.statements", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["amount"] = signed
+    env.filters["percent"] = lambda v: "" if v is None else percent_text(v)
+    env.globals["month_name"] = month_name
+    return env
+
+
+def chart(components: list[ComponentLine]) -> dict | None:
+    """Bars of attainment per quota-based component (inline SVG data), None without any."""
+    shown = [c for c in components if c.attainment is not None and not c.is_spiff]
+    if not shown:
+        return None
+    top = max([Decimal("1.5"), *(c.attainment * Decimal("1.1") for c in shown)])  # type: ignore[operator]
+    label_width = 110
+    width = CHART_WIDTH - label_width - 60
+    bars = []
+    for number, line in enumerate(shown):
+        fraction = max(Decimal(0), line.attainment or Decimal(0)) / top
+        bars.append(
+            {
+                "y": 8 + number * (BAR_HEIGHT + 10),
+                "width": int(fraction * width),
+                "label": line.component_id,
+                "value": percent_text(line.attainment or Decimal(0)),
+                "over": (line.attainment or 0) >= 1,
+            }
+        )
+    return {
+        "width": CHART_WIDTH,
+        "height": 16 + len(shown) * (BAR_HEIGHT + 10),
+        "left": label_width,
+        "plot": width,
+        "quota_x": label_width + int(width / top),
+        "bar_height": BAR_HEIGHT,
+        "bars": bars,
+    }
+
+
+def render_html(statement: Statement) -> str:
+    template = _environment().get_template("statement.html.j2")
+    return template.render(
+        s=statement,
+        summary_items=SUMMARY_ITEMS,
+        ytd_items=YTD_ITEMS,
+        chart=chart(statement.components),
+    )
+
+
+def render_text(statement: Statement) -> str:
+    template = _environment().get_template("statement.txt.j2")
+    return template.render(s=statement, summary_items=SUMMARY_ITEMS, ytd_items=YTD_ITEMS)
+
+
+def csv_rows(s: Statement) -> list[dict[str, str]]:
+    """The statement's lines, one dict per CSV row (columns: CSV_COLUMNS)."""
+    rows: list[dict[str, str]] = []
+
+    def add(section: str, item: str, **values: object) -> None:
+        row = {c: "" for c in CSV_COLUMNS}
+        row["section"], row["item"] = section, item
+        for column, value in values.items():
+            if isinstance(value, Decimal):
+                row[column] = money(value) or ""
+            elif value is not None:
+                row[column] = str(value)
+        rows.append(row)
+
+    header = {
+        "company": s.company,
+        "employee_id": s.employee_id,
+        "employee_name": s.person.name,
+        "manager": f"{s.manager.name} ({s.manager.employee_id})" if s.manager else "",
+        "period": s.period,
+        "payout_currency": s.currency,
+        "run_id": s.run_id,
+        "closed_at": f"{s.closed_at:%Y-%m-%d %H:%M:%S} UTC",
+    }
+    for item, value in header.items():
+        add("header", item, detail=value)
+    for plan in s.plans:
+        add("plan", plan.plan_id, date=plan.start, currency=plan.currency, detail=plan.name)
+    for key, label in SUMMARY_ITEMS:
+        add("summary", key, amount=s.summary[key], currency=s.currency, detail=label)
+    add("summary", "net_payout", amount=s.net_payout, currency=s.currency, detail="Net payout")
+    add("summary", "negative_carry_out", amount=s.negative_carry_out, currency=s.currency,
+        detail="Negative balance carried to next month")
+    for key, label in YTD_ITEMS:
+        if key in s.ytd:
+            add("year_to_date", key, amount=s.ytd[key], currency=s.currency, detail=label)
+    for label, amount, currency, rate, value in s.converted_lines:
+        add("conversion", label, source_amount=amount, source_currency=currency, fx_rate=rate,
+            amount=value, currency=s.currency)
+    for c in s.components:
+        where = {"plan_id": c.plan_id, "component_id": c.component_id,
+                 "quota_period_start": c.quota_period_start}
+        for item in ("quota", "credit_to_date", "attainment"):
+            value = getattr(c, item)
+            if value is not None:
+                add("component", item, **where, amount=value,
+                    currency="" if item == "attainment" else c.currency)
+        if c.tier:
+            add("component", "tier", **where, detail=c.tier)
+        for number, step in enumerate(c.steps, start=1):
+            add("tier_step", str(number), **where, amount=step.amount, currency=c.currency,
+                detail=step.text)
+        if c.steps_note:
+            add("component", "note", **where, detail=c.steps_note)
+        for item in ("earnings_to_date", "paid_before", "commission", "restatement", "spiff",
+                     "due_now"):
+            add("component", item, **where, amount=getattr(c, item), currency=c.currency)
+    for cr in s.credits:
+        add("credit", cr.entry, plan_id=cr.plan_id, component_id=cr.component_id,
+            quota_period_start=cr.quota_period_start, deal_id=cr.deal_id, account=cr.account,
+            credit_type=cr.kind, date=cr.credit_date, source_amount=cr.source_amount,
+            source_currency=cr.source_currency, fx_rate=cr.fx_rate, amount=cr.amount,
+            currency=cr.currency,
+            detail=f"{cr.event_type} {cr.event_id}" if cr.event_type != "deal" else "")
+    for r in s.restatements:
+        where = {"plan_id": r.plan_id, "component_id": r.component_id,
+                 "quota_period_start": r.quota_period_start}
+        add("restatement", r.line_type, **where, amount=r.amount, currency=r.currency,
+            detail=f"first paid {r.first_paid}: {r.cause}" if r.first_paid else r.cause)
+        for change in r.changes:
+            add("restatement_change", "deal", **where, deal_id=change.deal_id,
+                account=change.account, amount=change.change, currency=r.currency,
+                detail=change.text)
+    for a in s.adjustments:
+        add("adjustment", a.adjustment_id, amount=a.amount, currency=a.currency, detail=a.reason)
+    add("draw", "balance_before", amount=s.draw_balance_before, currency=s.currency)
+    add("draw", "balance_after", amount=s.draw_balance_after, currency=s.currency)
+    for m in s.team or []:
+        add("team", m.employee_id, amount=m.net_payout, currency=m.currency,
+            detail=f"{m.name}; attainment: {m.attainment}")
+    return rows
+
+
+def render_csv(statement: Statement) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(csv_rows(statement))
+    return buffer.getvalue()
