@@ -118,7 +118,9 @@ def csv_rows(s: Statement) -> list[dict[str, str]]:
         row = {c: "" for c in CSV_COLUMNS}
         row["section"], row["item"] = section, item
         for column, value in values.items():
-            if isinstance(value, Decimal):
+            if isinstance(value, Decimal) and column == "fx_rate":
+                row[column] = f"{value.normalize():f}"
+            elif isinstance(value, Decimal):
                 row[column] = money(value) or ""
             elif value is not None:
                 row[column] = str(value)
