@@ -10,13 +10,21 @@ set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="${BIN:-$REPO/.venv/bin}"
 CHROMIUM="${CHROMIUM:-$(command -v chromium || command -v chromium-browser)}"
+cd "$REPO"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 WS="$WORK/demo"
 
 "$BIN/openspm" demo --workspace "$WS" --no-run >/dev/null
-sed -i 's/^first_period:.*/first_period: 2026-09/' "$WS/openspm.yaml"
-grep -q '^first_period:' "$WS/openspm.yaml" || echo 'first_period: 2026-09' >> "$WS/openspm.yaml"
+"$BIN/python" - "$WS" <<'PY'
+import sys
+from pathlib import Path
+
+sys.path.insert(0, "bench")
+from run_bench import set_first_period  # earlier adjustments were the old system's
+
+set_first_period(Path(sys.argv[1]), "2026-09")
+PY
 "$BIN/openspm" close --period 2026-09 --workspace "$WS" --quiet
 "$BIN/openspm" close --period 2026-10 --workspace "$WS" --quiet
 

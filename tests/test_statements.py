@@ -23,11 +23,13 @@ import stat
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 from scenarios import Scenario, deal, plan_yaml
 from typer.testing import CliRunner
 
 from openspm.cli import app
+from openspm.statements import month_files
 from openspm.statements import render as statement_render
 from openspm.workspace import Workspace
 from pipelines.runner import PipelineError, run_job
@@ -455,9 +457,7 @@ def april(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> dict[
         return html
 
     statement_render.render_html = tampered
-    import openspm.statements.month_files as month_files
-
-    month_files.render_html = tampered
+    month_files.render_html = tampered  # type: ignore[attr-defined]
     try:
         with pytest.raises(PipelineError) as blocked:
             run_job("close_job", ws, quiet=True, partition_key="2026-04-01")
@@ -477,8 +477,6 @@ def april(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 
 def duckdb_query(root: Path, sql: str) -> list[tuple]:
-    import duckdb
-
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as connection:
         return connection.execute(sql).fetchall()
 

@@ -71,12 +71,13 @@ def check_statement(folder: Path, employee: str, expected: dict[str, Decimal]) -
     for path in (csv_path, html_path):
         if not path.is_file():
             return [Finding(f"{STATEMENTS_DIR}/{path.name}", None, "the statement is missing")]
+    totals: dict[str, Decimal | None] = {}
     with csv_path.open(newline="", encoding="utf-8") as handle:
-        totals = {
-            row["item"]: _amount(row["amount"])
-            for row in csv.DictReader(handle)
-            if row["section"] == "summary"
-        }
+        for row in csv.DictReader(handle):
+            if row["section"] == "summary":
+                totals[row["item"]] = _amount(row["amount"])
+            elif totals:  # the summary rows stand together, near the top
+                break
     problems += _compare(f"{STATEMENTS_DIR}/{csv_path.name}", totals, expected)
     shown = {item: _amount(text) for item, text in _HTML_TOTAL.findall(html_path.read_text())}
     problems += _compare(f"{STATEMENTS_DIR}/{html_path.name}", shown, expected)

@@ -61,6 +61,7 @@ class MonthData:
         self.start, self.end = month_bounds(source.period)
         self.year_start = f"{source.period[:4]}-01"
         self.reports = self._reports()
+        self._rates: dict[tuple[str, str], Decimal] = {}
         if employees is not None:  # a manager's statement needs the team's payouts too
             employees = set(employees)
             employees |= {r for e in list(employees) for r in self.reports.get(e, [])}
@@ -294,6 +295,9 @@ class MonthData:
             return {}
         found: dict[tuple[str, str], Decimal] = {}
         for source_currency, target in pairs:
+            if (source_currency, target) in self._rates:
+                found[(source_currency, target)] = self._rates[(source_currency, target)]
+                continue
             direct = self._latest_rate(source_currency, target)
             if direct is not None and direct > 0:
                 found[(source_currency, target)] = direct.quantize(
@@ -307,6 +311,7 @@ class MonthData:
                     found[(source_currency, target)] = (Decimal(1) / inverse).quantize(
                         Decimal("0.000000000001"), rounding=ROUND_HALF_UP
                     )
+        self._rates.update(found)
         return found
 
     def _latest_rate(self, source_currency: str, target: str) -> Decimal | None:

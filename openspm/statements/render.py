@@ -10,14 +10,21 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import cache
+from html import escape
 
 import jinja2
+from markupsafe import Markup
 
-from openspm.money import money
-from openspm.statements.model import SUMMARY_ITEMS, YTD_ITEMS, ComponentLine, Statement
-from openspm.statements.tiers import amount_text, percent_text
+from openspm.statements.model import (
+    SUMMARY_ITEMS,
+    YTD_ITEMS,
+    ComponentLine,
+    CreditLine,
+    Statement,
+)
+from openspm.statements.tiers import CENT, amount_text, percent_text
 
 CSV_COLUMNS = (
     "section",
@@ -41,6 +48,43 @@ CHART_WIDTH = 320
 BAR_HEIGHT = 18
 
 
+_EXACT = Context(prec=80, rounding=ROUND_HALF_UP)
+
+
+def plain(value: Decimal) -> str:
+    """A stored amount as text, unchanged: ``100.00000`` -> ``100.00``, ``0.3333`` -> ``0.3333``
+    (openspm.money.money, without a decimal context per call: statements format millions)."""
+    rounded = value.quantize(CENT, context=_EXACT)
+    if rounded == value:
+        return f"{rounded:f}"
+    return f"{value.normalize(_EXACT):f}"
+
+
+def credit_rows(credits: list[CreditLine]) -> Markup:
+    """The rows of the credits table (built here, not in the template: a month can list
+    hundreds of thousands of credits)."""
+    parts = []
+    for cr in credits:
+        event = (
+            f'<br><span class="note">{escape(cr.event_type)} {escape(cr.event_id or "")}</span>'
+            if cr.event_type and cr.event_type != "deal"
+            else ""
+        )
+        kind = escape(cr.kind)
+        if cr.entry == "reverse" or cr.is_reversal:
+            kind = f'<span class="tag rev">{kind}</span>'
+        negative = " neg" if cr.amount < 0 else ""
+        parts.append(
+            f"<tr><td>{cr.credit_date}</td><td>{escape(cr.deal_id or '')}{event}</td>"
+            f"<td>{escape(cr.account or '')}</td><td>{kind}</td>"
+            f"<td>{escape(cr.plan_id)} / {escape(cr.component_id)}</td>"
+            f'<td class="num">{amount_text(cr.source_amount)} {escape(cr.source_currency)}</td>'
+            f'<td class="num">{cr.fx_rate.normalize(_EXACT):f}</td>'
+            f'<td class="num{negative}">{amount_text(cr.amount)} {escape(cr.currency)}</td></tr>\n'
+        )
+    return Markup("".join(parts))
+
+
 def month_name(period: str) -> str:
     return date(int(period[:4]), int(period[5:]), 1).strftime("%B %Y")
 
@@ -60,6 +104,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["amount"] = signed
     env.filters["percent"] = lambda v: "" if v is None else percent_text(v)
+    env.filters["sentence"] = lambda text: text[:1].upper() + text[1:]
     env.globals["month_name"] = month_name
     return env
 
@@ -102,6 +147,7 @@ def render_html(statement: Statement) -> str:
         summary_items=SUMMARY_ITEMS,
         ytd_items=YTD_ITEMS,
         chart=chart(statement.components),
+        credit_rows=credit_rows(statement.credits),
     )
 
 
@@ -110,20 +156,23 @@ def render_text(statement: Statement) -> str:
     return template.render(s=statement, summary_items=SUMMARY_ITEMS, ytd_items=YTD_ITEMS)
 
 
-def csv_rows(s: Statement) -> list[dict[str, str]]:
-    """The statement's lines, one dict per CSV row (columns: CSV_COLUMNS)."""
-    rows: list[dict[str, str]] = []
+def csv_rows(s: Statement) -> list[list[str]]:
+    """The statement's lines, one list per CSV row (columns: CSV_COLUMNS)."""
+    rows: list[list[str]] = []
+    index = {c: i for i, c in enumerate(CSV_COLUMNS)}
+    width = len(CSV_COLUMNS)
 
     def add(section: str, item: str, **values: object) -> None:
-        row = {c: "" for c in CSV_COLUMNS}
-        row["section"], row["item"] = section, item
+        row = [""] * width
+        row[0], row[4] = section, item
         for column, value in values.items():
-            if isinstance(value, Decimal) and column == "fx_rate":
-                row[column] = f"{value.normalize():f}"
-            elif isinstance(value, Decimal):
-                row[column] = money(value) or ""
-            elif value is not None:
-                row[column] = str(value)
+            if value is None:
+                continue
+            if isinstance(value, Decimal):
+                text = f"{value.normalize(_EXACT):f}" if column == "fx_rate" else plain(value)
+            else:
+                text = str(value)
+            row[index[column]] = text
         rows.append(row)
 
     header = {
@@ -169,13 +218,15 @@ def csv_rows(s: Statement) -> list[dict[str, str]]:
         for item in ("earnings_to_date", "paid_before", "commission", "restatement", "spiff",
                      "due_now"):
             add("component", item, **where, amount=getattr(c, item), currency=c.currency)
-    for cr in s.credits:
-        add("credit", cr.entry, plan_id=cr.plan_id, component_id=cr.component_id,
-            quota_period_start=cr.quota_period_start, deal_id=cr.deal_id, account=cr.account,
-            credit_type=cr.kind, date=cr.credit_date, source_amount=cr.source_amount,
-            source_currency=cr.source_currency, fx_rate=cr.fx_rate, amount=cr.amount,
-            currency=cr.currency,
-            detail=f"{cr.event_type} {cr.event_id}" if cr.event_type != "deal" else "")
+    for cr in s.credits:  # the bulk of a statement: built directly
+        rows.append([
+            "credit", cr.plan_id, cr.component_id,
+            "" if cr.quota_period_start is None else str(cr.quota_period_start), cr.entry,
+            cr.deal_id or "", cr.account or "", cr.kind, str(cr.credit_date),
+            plain(cr.source_amount), cr.source_currency, f"{cr.fx_rate.normalize(_EXACT):f}",
+            plain(cr.amount), cr.currency,
+            f"{cr.event_type} {cr.event_id}" if cr.event_type != "deal" else "",
+        ])
     for r in s.restatements:
         where = {"plan_id": r.plan_id, "component_id": r.component_id,
                  "quota_period_start": r.quota_period_start}
@@ -197,7 +248,7 @@ def csv_rows(s: Statement) -> list[dict[str, str]]:
 
 def render_csv(statement: Statement) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
     writer.writerows(csv_rows(statement))
     return buffer.getvalue()

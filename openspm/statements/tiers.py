@@ -8,9 +8,8 @@ they give the published earnings to date (to the cent), else it says the plan ch
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
-from openspm.money import cents
 from openspm.statements.model import TierStep
 
 ZERO = Decimal("0")
@@ -24,9 +23,13 @@ class Tier:
     rate: Decimal
 
 
+_CENTS = Context(prec=80, rounding=ROUND_HALF_UP)
+CENT = Decimal("0.01")
+
+
 def amount_text(value: Decimal) -> str:
-    """``12345.6`` -> ``12,345.60`` (cents, thousands separators, sign kept)."""
-    return f"{cents(value):,.2f}"
+    """``12345.6`` -> ``12,345.60`` (cents rounded half away from zero, thousands separators)."""
+    return f"{value.quantize(CENT, context=_CENTS):,.2f}"
 
 
 def percent_text(value: Decimal) -> str:
