@@ -65,9 +65,14 @@ MonthFileWriter = Callable[[MonthContext], list[Path]]
 
 def write_private(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` readable by its owner only (0600)."""
+    data = text.encode("utf-8")
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
+    try:
+        written = 0
+        while written < len(data):
+            written += os.write(descriptor, data[written:])
+    finally:
+        os.close(descriptor)
     return path
 
 

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from openspm.statements.model import (
     SUMMARY_ITEMS,
     YTD_ITEMS,
+    ZERO,
     ComponentLine,
     CreditLine,
     Statement,
@@ -82,6 +83,53 @@ def credit_rows(credits: list[CreditLine]) -> Markup:
             f'<td class="num">{cr.fx_rate.normalize(_EXACT):f}</td>'
             f'<td class="num{negative}">{amount_text(cr.amount)} {escape(cr.currency)}</td></tr>\n'
         )
+    return Markup("".join(parts))
+
+
+def _row(label: str, value: str, css: str = "") -> str:
+    return f'<tr{css}><td>{label}</td><td class="num">{value}</td></tr>\n'
+
+
+def component_blocks(components: list[ComponentLine]) -> Markup:
+    """Each component and quota period: a heading and its table (built here, not in the
+    template: a statement holds a dozen of them, ten thousand statements a close)."""
+    parts = []
+    for c in components:
+        period = ""
+        if c.quota_period_start:
+            kind = "plan year" if c.is_spiff else "quota period"
+            period = f" &middot; {kind} from {c.quota_period_start}"
+        tag = ' <span class="tag">SPIFF</span>' if c.is_spiff else ""
+        parts.append(f"<h3>{escape(c.label)}{period}{tag}</h3>\n<div class=\"scroll\"><table>\n")
+        if c.quota is not None:
+            parts.append(_row("Quota", amount_text(c.quota)))
+        if c.credit_to_date is not None:
+            label = "SPIFF earned to date" if c.is_spiff else "Credit to date"
+            parts.append(_row(label, amount_text(c.credit_to_date)))
+        if c.attainment is not None:
+            parts.append(_row("Attainment", percent_text(c.attainment)))
+        if c.tier:
+            parts.append(_row("Tier reached", escape(c.tier)))
+        if c.steps:
+            items = "".join(
+                f"<li>{escape(step.text)} = {amount_text(step.amount)}</li>" for step in c.steps
+            )
+            parts.append(
+                '<tr><td colspan="2">How the earnings add up:\n'
+                f'<ol class="steps">{items}</ol></td></tr>\n'
+            )
+        if c.steps_note:
+            parts.append(f'<tr><td colspan="2" class="note">{escape(c.steps_note)}</td></tr>\n')
+        parts.append(_row("Earnings to date", amount_text(c.earnings_to_date or ZERO)))
+        first = f" (first paid {escape(c.first_paid)})" if c.first_paid else ""
+        parts.append(_row(f"Paid before{first}", amount_text(c.paid_before)))
+        if not c.is_spiff:
+            parts.append(_row("Commission this month", amount_text(c.commission)))
+            parts.append(_row("Restatement", amount_text(c.restatement)))
+        parts.append(
+            _row(f"Due now ({escape(c.currency)})", amount_text(c.due_now), ' class="total"')
+        )
+        parts.append("</table></div>\n")
     return Markup("".join(parts))
 
 
@@ -148,6 +196,7 @@ def render_html(statement: Statement) -> str:
         ytd_items=YTD_ITEMS,
         chart=chart(statement.components),
         credit_rows=credit_rows(statement.credits),
+        component_blocks=component_blocks(statement.components),
     )
 
 
@@ -201,23 +250,32 @@ def csv_rows(s: Statement) -> list[list[str]]:
         add("conversion", label, source_amount=amount, source_currency=currency, fx_rate=rate,
             amount=value, currency=s.currency)
     for c in s.components:
-        where = {"plan_id": c.plan_id, "component_id": c.component_id,
-                 "quota_period_start": c.quota_period_start}
-        for item in ("quota", "credit_to_date", "attainment"):
+        start = "" if c.quota_period_start is None else str(c.quota_period_start)
+        head = [c.plan_id, c.component_id, start]
+
+        def part(
+            section: str, item: str, amount: str, currency: str, detail: str = "",
+            head: list[str] = head,
+        ) -> None:
+            rows.append([section, *head, item, "", "", "", "", "", "", "", amount, currency,
+                         detail])
+
+        for item in ("quota", "credit_to_date"):
             value = getattr(c, item)
             if value is not None:
-                add("component", item, **where, amount=value,
-                    currency="" if item == "attainment" else c.currency)
+                part("component", item, plain(value), c.currency)
+        if c.attainment is not None:
+            part("component", "attainment", plain(c.attainment), "")
         if c.tier:
-            add("component", "tier", **where, detail=c.tier)
+            part("component", "tier", "", "", c.tier)
         for number, step in enumerate(c.steps, start=1):
-            add("tier_step", str(number), **where, amount=step.amount, currency=c.currency,
-                detail=step.text)
+            part("tier_step", str(number), plain(step.amount), c.currency, step.text)
         if c.steps_note:
-            add("component", "note", **where, detail=c.steps_note)
-        for item in ("earnings_to_date", "paid_before", "commission", "restatement", "spiff",
-                     "due_now"):
-            add("component", item, **where, amount=getattr(c, item), currency=c.currency)
+            part("component", "note", "", "", c.steps_note)
+        part("component", "earnings_to_date", plain(c.earnings_to_date or ZERO), c.currency)
+        for item in ("paid_before", "commission", "restatement", "spiff"):
+            part("component", item, plain(getattr(c, item)), c.currency)
+        part("component", "due_now", plain(c.due_now), c.currency)
     for cr in s.credits:  # the bulk of a statement: built directly
         rows.append([
             "credit", cr.plan_id, cr.component_id,
