@@ -121,7 +121,7 @@ class MonthData:
         return (
             "select employee_id, sum(commission), sum(spiff), sum(draw_top_up), "
             "sum(draw_recovery), sum(adjustments), sum(net_payout), count(distinct currency), "
-            "string_agg(distinct currency, ', ') from {t} "
+            "string_agg(distinct currency, ', '), min(period) from {t} "
             f"where {{scope}} and period between '{self.year_start}' and '{self.period}' "
             "group by employee_id"
         )
@@ -396,6 +396,7 @@ def build_statement(data: MonthData, company: str, employee_id: str) -> Statemen
         net_payout=net,
         negative_carry_out=min(ZERO, gross),
         ytd=ytd,
+        ytd_from=ytd_row[9] if ytd else None,
         components=components,
         credits=[_credit(data, row) for row in data.credits.get(employee_id, [])],
         restatements=_restatements(data, employee_id, components),

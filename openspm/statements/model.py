@@ -192,6 +192,7 @@ class Statement:
         default_factory=list
     )  # (line, amount, currency, fx rate, converted) for lines not in the payout currency
     team: list[TeamMember] | None = None  # a manager's reports that month
+    ytd_from: str | None = None  # the first month of the year paid by OpenSPM
 
     @property
     def employee_id(self) -> str:

@@ -233,6 +233,7 @@ def csv_rows(s: Statement) -> list[list[str]]:
         "payout_currency": s.currency,
         "run_id": s.run_id,
         "closed_at": f"{s.closed_at:%Y-%m-%d %H:%M:%S} UTC",
+        "year_to_date_from": s.ytd_from or "",
     }
     for item, value in header.items():
         add("header", item, detail=value)
