@@ -11,12 +11,14 @@ from assets.month_files import month_files, staged_month_files
 from assets.publish import published_month
 from assets.quality_checks import data_quality_checks
 from assets.resources import WorkspaceResource
-from pipelines.jobs import close_job, ingest_job, pipeline_job
+from assets.sources import source_assets, source_resources
+from pipelines.jobs import close_job, ingest_job, pipeline_job, pull_job
 from pipelines.schedules import schedules
 from pipelines.sensors import sensors
 
 defs = dg.Definitions(
     assets=[
+        *source_assets,
         *ingestion_assets,
         comp_config_tables,
         openspm_dbt_models,
@@ -25,10 +27,10 @@ defs = dg.Definitions(
         month_files,
     ],
     asset_checks=[data_quality_checks],
-    jobs=[ingest_job, pipeline_job, close_job],
+    jobs=[pull_job, ingest_job, pipeline_job, close_job],
     schedules=schedules,
     sensors=sensors,
-    resources={"workspace": WorkspaceResource(), "dbt": dbt_cli_resource()},
+    resources={"workspace": WorkspaceResource(), "dbt": dbt_cli_resource(), **source_resources},
     # Steps run one after another in the run's process: DuckDB admits one writer.
     executor=dg.in_process_executor,
 )

@@ -7,6 +7,7 @@ import dagster as dg
 from assets.ingestion import RAW_SCHEMA
 from assets.month_files import MONTH_FILES, STAGED_MONTH_FILES
 from assets.publish import PUBLISHED_MONTH
+from assets.sources import SOURCE_PREFIX
 from pipelines.hooks import close_failure_report
 
 ingest_job = dg.define_asset_job(
@@ -15,8 +16,20 @@ ingest_job = dg.define_asset_job(
     description="Load every landing batch into the warehouse's raw schema.",
 )
 
+# Pulls run in pull_job only: a draft run or a close works on what has landed, and an API
+# that is down never stops them.
+SOURCES = dg.AssetSelection.key_prefixes(SOURCE_PREFIX)
+pull_job = dg.define_asset_job(
+    name="pull_job",
+    selection=SOURCES | dg.AssetSelection.key_prefixes(RAW_SCHEMA),
+    description=(
+        "Pull every configured source (connectors) into new landing batches, then load every "
+        "landing batch into the raw schema: what `openspm ingest` does."
+    ),
+)
+
 CLOSE_ONLY = dg.AssetSelection.assets(STAGED_MONTH_FILES, PUBLISHED_MONTH, MONTH_FILES)
-DRAFTS = dg.AssetSelection.all() - CLOSE_ONLY
+DRAFTS = dg.AssetSelection.all() - CLOSE_ONLY - SOURCES
 
 pipeline_job = dg.define_asset_job(
     name="pipeline_job",
@@ -29,7 +42,7 @@ pipeline_job = dg.define_asset_job(
 
 close_job = dg.define_asset_job(
     name="close_job",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - SOURCES,
     description=(
         "Close one month: ingest, comp tables, dbt build through the month with every blocking "
         "check, stage the month's files (statements, payroll) behind the totals gate, publish "
