@@ -32,6 +32,7 @@ from openspm.periods import (
     period_range,
 )
 from openspm.publish import CloseRefused, publish_period
+from openspm.statements import repair_month_files
 from openspm.status import month_statuses, record_attempt
 from openspm.workspace import Workspace
 
@@ -352,7 +353,10 @@ def test_status_lists_published_open_and_failing_months(tmp_path: Path) -> None:
         assert states[1] == ("2026-02", "open")
     result = runner.invoke(app, ["status", "--workspace", str(ws.root)])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    # 2026-01 was published here without a close: the next command writes its files
+    assert "2026-01 was published without its files; rebuilt from finance" in result.output
+    assert (ws.root / "out" / "2026-01" / "month-files.json").is_file()
+    lines = [s for s in result.output.splitlines() if not s.startswith("openspm: warning")]
     assert lines[0].startswith("2026-01  published  run run-jan") and "3 payouts" in lines[0]
     assert lines[1] == "2026-02  open"
     assert lines[2].startswith("2026-03  failing") and "dbt build failed: x" in lines[2]
@@ -363,6 +367,7 @@ def test_close_refusals_exit_non_zero_with_one_line(tmp_path: Path) -> None:
     ws = make_close_workspace(tmp_path / "ws")
     with duckdb.connect(str(ws.warehouse_path)) as connection:
         publish_period(connection, "2026-01", "run-jan", first_period="2026-01")
+    assert repair_month_files(ws) == ["2026-01"]  # what a close writes after publishing
     before = snapshot(ws.warehouse_path)
     cases = [
         (["--period", "2026-01"], "2026-01 is already closed (run run-jan"),
