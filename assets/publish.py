@@ -14,6 +14,7 @@ from functools import cache
 import dagster as dg
 import duckdb
 
+from assets.month_files import STAGED_MONTH_FILES
 from assets.partitions import SINGLE_RUN, monthly_partitions
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 from openspm.periods import first_period, period_of_partition_key
@@ -44,6 +45,8 @@ DESCRIPTIONS = {
     "with their lineage",
     "adjustments": "the manual adjustments each close paid, with their ids",
     "opening_balances": "the go-live amounts recorded with the close of first_period",
+    "draw_balances": "per employee and closed month, the recoverable draw balance before and "
+    "after the month",
     CLOSES: "one row per closed month: run id, time, payout and line counts",
 }
 
@@ -62,7 +65,8 @@ def _specs() -> list[dg.AssetSpec]:
             key=finance_key(table),
             group_name=GROUP,
             kinds={"duckdb"},
-            deps=[dg.AssetKey([drafts[table].split(".", 1)[1]])],
+            # the month's files staged and gated first (assets/month_files.py)
+            deps=[dg.AssetKey([drafts[table].split(".", 1)[1]]), STAGED_MONTH_FILES],
             description=f"Published {FINANCE_SCHEMA}.{table}: {DESCRIPTIONS[table]}. Written "
             "once per month by a close, never rewritten; the engine reads it back to settle "
             "the months after it.",

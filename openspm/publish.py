@@ -85,6 +85,14 @@ PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
         "component_id VARCHAR",
         "rollup_from_employee_id VARCHAR",
     ),
+    # the recoverable draw balance around each payout (extension, statements show it)
+    "draw_balances": (
+        "employee_id VARCHAR NOT NULL",
+        "period VARCHAR NOT NULL",
+        "currency VARCHAR",
+        "draw_balance_before DECIMAL(18,2)",
+        "draw_balance_after DECIMAL(18,2)",
+    ),
     # the manual adjustments each close paid, with their ids (docs/contract.md section 3)
     "adjustments": (
         "adjustment_id VARCHAR NOT NULL",

@@ -22,7 +22,8 @@ from openspm.money import format_totals
 from openspm.periods import PeriodError, first_period, partition_key, period_range
 from openspm.publish import closed_periods, refusal
 from openspm.quality import blocking_failures, load_outcomes
-from openspm.quality.report import NOT_PUBLISHED, PUBLISHED
+from openspm.quality.report import NOT_PUBLISHED
+from openspm.statements import month_dir
 from openspm.status import record_attempt
 from openspm.totals import net_by_currency
 from openspm.warehouse import WarehouseError, read_only
@@ -168,7 +169,8 @@ def close_month(
                 "select payouts, lines from finance.closes where period = ?", [month]
             ).fetchone()  # type: ignore[misc]
             net = net_by_currency(connection, month)
-        report = _report(ws, month, summary.run_id, PUBLISHED, warn)
+        # the close job's month_files step wrote the close report with the month's files
+        report = month_dir(ws, month) / "close-report.md"
     return CloseResult(
         month,
         summary.run_id,
@@ -176,7 +178,7 @@ def close_month(
         payouts,
         lines,
         net,
-        report.markdown if report is not None else None,
+        report if report.is_file() else None,
     )
 
 

@@ -15,6 +15,7 @@ import dagster as dg
 from assets.comp_config import comp_config_tables
 from assets.dbt_models import build_dbt_assets, dbt_cli_resource
 from assets.ingestion import ingestion_assets
+from assets.month_files import build_month_file_assets
 from assets.publish import build_publication
 from assets.quality_checks import data_quality_checks
 from assets.resources import WorkspaceResource
@@ -37,6 +38,7 @@ def build_definitions(first_month: str) -> dg.Definitions:
             *ingestion_assets,
             comp_config_tables,
             build_dbt_assets(first_month),
+            *build_month_file_assets(first_month),
             build_publication(first_month),
         ],
         asset_checks=[data_quality_checks],

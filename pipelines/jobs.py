@@ -5,8 +5,10 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.ingestion import RAW_SCHEMA
+from assets.month_files import MONTH_FILES, STAGED_MONTH_FILES
 from assets.publish import PUBLISHED_KEYS
 from assets.sources import SOURCE_PREFIX
+from pipelines.hooks import close_failure_report
 
 ingest_job = dg.define_asset_job(
     name="ingest_job",
@@ -26,7 +28,8 @@ pull_job = dg.define_asset_job(
     ),
 )
 
-DRAFTS = dg.AssetSelection.all() - dg.AssetSelection.assets(*PUBLISHED_KEYS) - SOURCES
+CLOSE_ONLY = dg.AssetSelection.assets(STAGED_MONTH_FILES, *PUBLISHED_KEYS, MONTH_FILES)
+DRAFTS = dg.AssetSelection.all() - CLOSE_ONLY - SOURCES
 
 pipeline_job = dg.define_asset_job(
     name="pipeline_job",
@@ -42,6 +45,9 @@ close_job = dg.define_asset_job(
     selection=dg.AssetSelection.all() - SOURCES,
     description=(
         "Close one month: ingest, comp tables, dbt build through the month with every blocking "
-        "check, then publish it into finance.* (refused if closed or an earlier month is open)."
+        "check, stage the month's files (statements, payroll) behind the totals gate, publish "
+        "it into finance.* (refused if closed or an earlier month is open), then put its files "
+        "in place; a failed close writes only its close report."
     ),
+    hooks={close_failure_report},
 )

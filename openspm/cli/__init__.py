@@ -5,7 +5,7 @@ commands of one kind, and ``engine`` is the one place that imports the pipelines
 """
 
 from openspm.cli import workspace_commands  # noqa: I001 (import order = order in --help)
-from openspm.cli import check_commands, run_commands, dbt_command
+from openspm.cli import check_commands, run_commands, statement_commands, dbt_command
 from openspm.cli.app import app, invoke, main
 
 __all__ = [
@@ -15,5 +15,6 @@ __all__ = [
     "invoke",
     "main",
     "run_commands",
+    "statement_commands",
     "workspace_commands",
 ]

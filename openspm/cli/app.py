@@ -33,6 +33,7 @@ from openspm.cli.summaries import run_summary
 from openspm.lock import WorkspaceBusy, acquire, command_line, release
 from openspm.periods import PeriodError, first_period, parse_period
 from openspm.settings import SettingsError
+from openspm.statements import repair_month_files
 from openspm.status import month_statuses, save_snapshot
 from openspm.warehouse import WarehouseError, read_only
 from openspm.workspace import WORKSPACE_ENV, Workspace
@@ -72,14 +73,20 @@ def warn(message: str) -> None:
     typer.secho(f"openspm: warning: {' '.join(message.split())}", err=True, fg="yellow")
 
 
-def open_workspace(path: Path | None) -> Workspace:
-    """The workspace with its settings validated (an invalid openspm.yaml stops here)."""
+def open_workspace(path: Path | None, *, repair: bool = True) -> Workspace:
+    """The workspace with its settings validated (an invalid openspm.yaml stops here).
+
+    ``repair``: rebuild from finance the files of published months found without them (a
+    close killed between its publication and its files, docs/statements.md).
+    """
     workspace = Workspace.open(path)
     try:
         workspace.settings  # noqa: B018 (parse and validate now)
     except SettingsError as exc:
         raise fail(str(exc)) from None
     _opened.append(workspace)
+    if repair:
+        repair_month_files(workspace, warn)
     return workspace
 
 

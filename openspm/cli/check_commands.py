@@ -48,7 +48,7 @@ def validate(
     quiet: QuietOption = False,
 ) -> None:
     """Run every check of the next close on a scratch copy of the warehouse; change nothing."""
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, repair=False)
     problems = check_files(ws).problems
     for problem in problems[:MAX_LISTED]:
         typer.echo(f"  {problem}")
