@@ -455,9 +455,12 @@ def test_jobs_partitions_and_single_run_backfills() -> None:
     partitions = jobs["close_job"].partitions_def
     assert partitions.get_partition_keys()[0] == "2020-01-01"
     published = graph.get(dg.AssetKey(["finance", "payouts"]))
-    assert published.parent_keys == {dg.AssetKey("fct_payouts")}
+    # every published table also waits for the month's staged files (statements, payroll)
+    staged = dg.AssetKey("staged_month_files")
+    assert published.parent_keys == {dg.AssetKey("fct_payouts"), staged}
     assert graph.get(dg.AssetKey(["finance", "credits"])).parent_keys == {
-        dg.AssetKey("fct_credits")
+        dg.AssetKey("fct_credits"),
+        staged,
     }
     assert all(graph.get(k).description for k in finance)
     for name in ("close_job", "pipeline_job"):
