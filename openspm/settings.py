@@ -48,6 +48,12 @@ class AccountingSettings(GlAccounts):
     default_contract_term_months: Annotated[int, Field(ge=1)] = 12
 
 
+class LeaderboardSettings(_Strict):
+    """The leaderboard (docs/modelling.md): whether a statement shows the rep's rank."""
+
+    show_rank_on_statements: bool = False
+
+
 class Settings(_Strict):
     """The typed content of ``openspm.yaml``."""
 
@@ -56,6 +62,7 @@ class Settings(_Strict):
     first_period: str | None = None
     warehouse: str = "warehouse.duckdb"
     accounting: AccountingSettings = AccountingSettings()
+    leaderboard: LeaderboardSettings = LeaderboardSettings()
     sources: dict[Literal["crm", "erp", "hris"], SourceSettings] = {}
 
     @field_validator("reporting_currency")

@@ -6,6 +6,14 @@ commands of one kind, and ``engine`` is the one place that imports the pipelines
 
 from openspm.cli import workspace_commands  # noqa: I001 (import order = order in --help)
 from openspm.cli import check_commands, run_commands
+from openspm.cli import model_commands
 from openspm.cli.app import app, main
 
-__all__ = ["app", "check_commands", "main", "run_commands", "workspace_commands"]
+__all__ = [
+    "app",
+    "check_commands",
+    "main",
+    "model_commands",
+    "run_commands",
+    "workspace_commands",
+]
