@@ -16,6 +16,7 @@ import duckdb
 
 from openspm.comp import check_comp_config
 from openspm.ingest import delivered_employee_ids
+from openspm.leaderboard import leaderboard_section
 from openspm.quality import (
     CHECKS,
     PUBLISHED,
@@ -114,6 +115,7 @@ def write_close_report(
     try:
         outcomes = gather_outcomes(ws, connection, period, run_id, comp_passed=status == PUBLISHED)
         listed = _exceptions(connection, period)
+        sections = leaderboard_section(connection, period, published=status == PUBLISHED)
     finally:
         if connection is not None:
             connection.close()
@@ -125,6 +127,7 @@ def write_close_report(
         cause,
         outcomes,
         listed,
+        sections,
     )
     return ReportFiles(md, html, outcomes)
 
