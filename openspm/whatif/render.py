@@ -135,6 +135,13 @@ class ModelRenderer:
         on a replaced input), else its table or view in the warehouse."""
         return self._ref(model)
 
+    def macro(self, name: str, *args: str) -> str:
+        """The SQL of a call of a project macro, e.g. ``macro("fx_convert", "a", "r")``."""
+        try:
+            return str(getattr(self._macros, name)(*args)).strip()
+        except AttributeError:
+            raise RenderError(f"no dbt macro named {name!r}") from None
+
     def query(self, select: str) -> str:
         """``select`` (which names models through ``relation``) with the rendered CTEs."""
         if not self._ctes:
