@@ -99,7 +99,12 @@ def distribution(
     figure, axes = plt.subplots(figsize=(6.4, 0.6 + 0.45 * len(names)))
     data = [list(samples[n]) or [0.0] for n in names]
     boxes = axes.boxplot(
-        data, orientation="horizontal", whis=(10, 90), tick_labels=names, patch_artist=True, showfliers=False
+        data,
+        orientation="horizontal",
+        whis=(10, 90),
+        tick_labels=names,
+        patch_artist=True,
+        showfliers=False,
     )
     for index, (patch, name) in enumerate(zip(boxes["boxes"], names, strict=True)):
         patch.set_facecolor(colour(index, name))

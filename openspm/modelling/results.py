@@ -87,7 +87,9 @@ def build_tables(
     _, end = month_bounds(through)
     macros = ModelRenderer()
     currency = quote_literal(reporting_currency)
-    to_reporting = macros.macro("fx_convert", "cast(rows.amount as decimal(38, 14))", "rates.fx_rate")
+    to_reporting = macros.macro(
+        "fx_convert", "cast(rows.amount as decimal(38, 14))", "rates.fx_rate"
+    )
     rates = macros.macro("fx_rates_asof", "requests", "staging.stg_erp__fx_rates")
     connection.execute(f"create schema if not exists {OUT}")
     connection.execute(

@@ -117,7 +117,10 @@ def model_plans(
             empty_finance(connection)
         seconds: dict[str, float] = {}
         for scenario in scenarios:
-            say(f"{scenario.name}: {len(scenario.plan_files)} plan file(s), engine {first}..{through}")
+            say(
+                f"{scenario.name}: {len(scenario.plan_files)} plan file(s), the engine "
+                f"{first}..{through}"
+            )
             with duckdb.connect(str(warehouse)) as connection:
                 write_comp_tables(configs[scenario.name], connection)
             seconds[scenario.name] = run_engine(ws, warehouse, first, through)
@@ -215,7 +218,9 @@ def _publish(
             "created_at timestamp, from_period varchar, to_period varchar, plans varchar, "
             "scenarios varchar[], report varchar)"
         )
-        scenarios = [r[0] for r in connection.execute(f"select scenario from {OUT}.summary").fetchall()]
+        scenarios = [
+            row[0] for row in connection.execute(f"select scenario from {OUT}.summary").fetchall()
+        ]
         connection.execute(
             f"insert into workspace_warehouse.{SCHEMA}.runs values (?, ?, ?, ?, ?, ?, ?)",
             [
