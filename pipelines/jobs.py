@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.ingestion import RAW_SCHEMA
+from assets.modelling import FORECAST_GROUP, MODELLING_GROUP
 from assets.publish import PUBLISHED_MONTH
 from assets.sources import SOURCE_PREFIX
 
@@ -26,7 +27,11 @@ pull_job = dg.define_asset_job(
     ),
 )
 
-DRAFTS = dg.AssetSelection.all() - dg.AssetSelection.assets(PUBLISHED_MONTH) - SOURCES
+# What-ifs (docs/modelling.md) run in their own jobs only: never part of a draft run or a close.
+WHAT_IFS = dg.AssetSelection.groups(MODELLING_GROUP, FORECAST_GROUP)
+DRAFTS = (
+    dg.AssetSelection.all() - dg.AssetSelection.assets(PUBLISHED_MONTH) - SOURCES - WHAT_IFS
+)
 
 pipeline_job = dg.define_asset_job(
     name="pipeline_job",
@@ -39,9 +44,19 @@ pipeline_job = dg.define_asset_job(
 
 close_job = dg.define_asset_job(
     name="close_job",
-    selection=dg.AssetSelection.all() - SOURCES,
+    selection=dg.AssetSelection.all() - SOURCES - WHAT_IFS,
     description=(
         "Close one month: ingest, comp tables, dbt build through the month with every blocking "
         "check, then publish it into finance.* (refused if closed or an earlier month is open)."
+    ),
+)
+
+modelling_job = dg.define_asset_job(
+    name="modelling_job",
+    selection=dg.AssetSelection.groups(MODELLING_GROUP),
+    description=(
+        "Model candidate plan sets over a past range through the engine on a scratch copy of "
+        "the warehouse (`openspm model`): the modelling.* tables and a report; finance is not "
+        "touched. Configure plans, from_period and to_period in the launchpad."
     ),
 )

@@ -64,12 +64,14 @@ def run_job(
     partition_key: str | None = None,
     partition_range: tuple[str, str] | None = None,
     tags: Mapping[str, str] | None = None,
+    op_config: Mapping[str, Mapping[str, object]] | None = None,
 ) -> RunSummary:
     """Execute a job of ``pipelines.definitions`` on ``workspace``; PipelineError on failure.
 
     A partitioned job runs one partition (``partition_key``, e.g. ``2026-03-01``) or one range
     as a single run (``partition_range``, both ends included). Without either, it runs the
     latest partition with the tag ``openspm/through=latest`` (dbt's default through_period).
+    ``op_config``: the config of an asset that takes one, by its op name (``modelling__results``).
     """
     job = defs.resolve_job_def(job_name)
     run_tags = dict(tags or {})
@@ -95,6 +97,8 @@ def run_job(
         "resources": {"workspace": {"config": workspace_config}},
         "loggers": {"console": {"config": {"log_level": "CRITICAL" if quiet else "INFO"}}},
     }
+    if op_config:
+        run_config["ops"] = {op: {"config": dict(config)} for op, config in op_config.items()}
     started = time.perf_counter()
     # dagster-dbt echoes dbt's log lines straight to stdout: --quiet drops them
     echo = contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext()

@@ -10,8 +10,19 @@ from typing import Annotated
 
 import typer
 
-from openspm.cli.app import WorkspaceOption, app, fail, open_workspace
+from openspm.cli.app import (
+    QuietOption,
+    WorkspaceOption,
+    app,
+    fail,
+    open_workspace,
+    period_or_fail,
+)
+from openspm.cli.engine import drivers
 from openspm.estimate import EstimateError, estimate_deal, explain, make_deal
+from openspm.modelling import ModellingError, ModelRequest, discover, latest_result
+
+MODELLING_OP = "modelling__results"  # the op of the asset modelling/results
 
 
 @app.command()
@@ -92,4 +103,88 @@ def estimate(
 def _existing_dir(path: Path, option: str) -> Path:
     if not path.is_dir():
         raise fail(f"{option} {path}: no such folder")
+    return path.resolve()
+
+
+@app.command()
+def model(
+    workspace: WorkspaceOption = None,
+    plans: Annotated[
+        Path,
+        typer.Option(
+            "--plans",
+            help="Candidate plan files: *.yaml in the folder (one scenario), or one subfolder "
+            "per scenario (each may hold plan_assignments.csv and quotas.csv).",
+            show_default=False,
+        ),
+    ] = ...,  # type: ignore[assignment]
+    from_: Annotated[
+        str, typer.Option("--from", help="First month of the range (YYYY-MM).", show_default=False)
+    ] = ...,  # type: ignore[assignment]
+    to: Annotated[
+        str, typer.Option("--to", help="Last month of the range (YYYY-MM).", show_default=False)
+    ] = ...,  # type: ignore[assignment]
+    assignments: Annotated[
+        Path | None,
+        typer.Option(
+            "--assignments",
+            help="Plan assignments of the candidates (default: comp/plan_assignments.csv).",
+            show_default=False,
+        ),
+    ] = None,
+    quotas: Annotated[
+        Path | None,
+        typer.Option(
+            "--quotas",
+            help="Quotas of the candidates (default: comp/quotas.csv).",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Model candidate plans over a past range, compared with the current plans (no finance)."""
+    ws = open_workspace(workspace)
+    request = ModelRequest(
+        plans=_existing_dir(plans, "--plans"),
+        first=period_or_fail(from_, "--from"),
+        through=period_or_fail(to, "--to"),
+        assignments=_existing_file(assignments, "--assignments"),
+        quotas=_existing_file(quotas, "--quotas"),
+    )
+    try:
+        scenarios = discover(ws, request.plans, request.assignments, request.quotas)
+    except ModellingError as exc:
+        raise fail(str(exc)) from None
+    names = ", ".join(s.name for s in scenarios)
+    typer.echo(f"modelling {names} over {request.first} to {request.through} ...")
+    engine = drivers()
+    config = {
+        "plans": str(request.plans),
+        "from_period": request.first,
+        "to_period": request.through,
+        "assignments": str(request.assignments or ""),
+        "quotas": str(request.quotas or ""),
+    }
+    try:
+        summary = engine.runner.run_job(
+            "modelling_job", ws, quiet=quiet, op_config={MODELLING_OP: config}
+        )
+    except engine.runner.PipelineError as exc:
+        raise fail(str(exc)) from None
+    result = latest_result(ws)
+    if result is None:
+        raise fail("the modelling run recorded no result; see the run's logs in Dagster")
+    if not quiet:
+        typer.echo(result.markdown.read_text(encoding="utf-8"))
+    typer.echo(
+        result.summary().replace(" (run ", f" in {summary.seconds:.1f} s (run ", 1)
+        + "\nfinance was not touched"
+    )
+
+
+def _existing_file(path: Path | None, option: str) -> Path | None:
+    if path is None:
+        return None
+    if not path.is_file():
+        raise fail(f"{option} {path}: no such file")
     return path.resolve()

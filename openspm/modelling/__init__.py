@@ -4,7 +4,7 @@
     print(result.summary())   # tables in the `modelling` schema, report in out/modelling/<run>/
 """
 
-from openspm.modelling.run import ModelRequest, ModelResult, model_plans
+from openspm.modelling.run import ModelRequest, ModelResult, latest_result, model_plans
 from openspm.modelling.scenarios import CURRENT, ModellingError, Scenario, discover
 
 __all__ = [
@@ -14,5 +14,6 @@ __all__ = [
     "ModellingError",
     "Scenario",
     "discover",
+    "latest_result",
     "model_plans",
 ]

@@ -1,0 +1,75 @@
+"""What-ifs as Dagster assets (docs/modelling.md): plan modelling and the commission forecast.
+
+Neither writes ``finance``. ``modelling/results`` runs candidate plan sets through the engine on
+a scratch copy of the warehouse (``openspm model``); ``forecast/commission`` reads the drafts
+and the open pipeline (``openspm forecast``). Both write their own schema of the workspace's
+warehouse, so they hold the one writer slot.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+
+from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
+from openspm.modelling import ModellingError, ModelRequest, model_plans
+
+MODELLING_GROUP = "modelling"
+FORECAST_GROUP = "forecast"
+MODELLING_RESULTS = dg.AssetKey([MODELLING_GROUP, "results"])
+
+
+class ModelConfig(dg.Config):
+    """``openspm model`` options; paths relative to the workspace folder are allowed."""
+
+    plans: str
+    from_period: str
+    to_period: str
+    assignments: str = ""
+    quotas: str = ""
+
+
+def _path(root: Path, text: str) -> Path | None:
+    if not text:
+        return None
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else root / path
+
+
+@dg.asset(
+    key=MODELLING_RESULTS,
+    group_name=MODELLING_GROUP,
+    kinds={"duckdb", "dbt"},
+    pool=DUCKDB_WRITER_POOL,
+    description=(
+        "Candidate plan sets run over the real credits of a past range through the engine's dbt "
+        "models on a scratch copy of the warehouse, compared with the current plans: the "
+        "modelling.* tables and out/modelling/<run>/report.{html,md}. finance is not touched."
+    ),
+)
+def modelling_results(
+    context: dg.AssetExecutionContext, config: ModelConfig, workspace: WorkspaceResource
+) -> dg.MaterializeResult:
+    ws = workspace.open()
+    request = ModelRequest(
+        plans=_path(ws.root, config.plans) or ws.root,
+        first=config.from_period,
+        through=config.to_period,
+        assignments=_path(ws.root, config.assignments),
+        quotas=_path(ws.root, config.quotas),
+    )
+    try:
+        result = model_plans(ws, request, progress=context.log.info)
+    except ModellingError as exc:
+        raise dg.Failure(description=str(exc)) from None
+    context.log.info(result.summary())
+    return dg.MaterializeResult(
+        metadata={
+            "modelling_run": result.run_id,
+            "range": f"{result.first}..{result.through}",
+            "report": dg.MetadataValue.path(str(result.html)),
+            **{
+                f"total_cost_{s.name}": dg.MetadataValue.float(float(s.total_cost))  # type: ignore[arg-type]
+                for s in result.scenarios
+            },
+        }
+    )
