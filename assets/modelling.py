@@ -9,13 +9,23 @@ warehouse, so they hold the one writer slot.
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
+from assets.dbt_models import openspm_dbt_models
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
+from openspm.forecast import (
+    DEFAULT_SEED,
+    DEFAULT_SIMULATIONS,
+    ForecastError,
+    ForecastRequest,
+    run_forecast,
+)
 from openspm.modelling import ModellingError, ModelRequest, model_plans
 
 MODELLING_GROUP = "modelling"
 FORECAST_GROUP = "forecast"
 MODELLING_RESULTS = dg.AssetKey([MODELLING_GROUP, "results"])
+FORECAST_COMMISSION = dg.AssetKey([FORECAST_GROUP, "commission"])
 
 
 class ModelConfig(dg.Config):
@@ -73,3 +83,52 @@ def modelling_results(
             },
         }
     )
+
+
+class ForecastConfig(dg.Config):
+    """``openspm forecast`` options (through: YYYY-MM, empty: the quota periods in progress)."""
+
+    through: str = ""
+    simulations: int = DEFAULT_SIMULATIONS
+    seed: int = DEFAULT_SEED
+
+
+@dg.asset(
+    key=FORECAST_COMMISSION,
+    group_name=FORECAST_GROUP,
+    kinds={"duckdb", "python"},
+    deps=list(openspm_dbt_models.keys),
+    pool=DUCKDB_WRITER_POOL,
+    description=(
+        "Expected commission by month and employee for the rest of the quota periods, from the "
+        "open pipeline (probability-weighted, and P10/P50/P90 of a seeded simulation), the "
+        "amortization already scheduled, and the month-end accrual: the forecast.* tables. "
+        "finance is not touched."
+    ),
+)
+def forecast_commission(
+    context: dg.AssetExecutionContext, config: ForecastConfig, workspace: WorkspaceResource
+) -> dg.MaterializeResult:
+    ws = workspace.open()
+    request = ForecastRequest(
+        through=config.through or None, simulations=config.simulations, seed=config.seed
+    )
+    try:
+        with duckdb.connect(str(ws.warehouse_path)) as connection:
+            result = run_forecast(ws, connection, request, progress=context.log.info)
+    except ForecastError as exc:
+        raise dg.Failure(description=str(exc)) from None
+    context.log.info(result.summary())
+    return dg.MaterializeResult(
+        metadata={
+            "as_of": result.as_of,
+            "through": result.through,
+            "open_deals": result.deals.get("forecast", 0),
+            "simulations": result.simulations,
+            **{
+                f"expected_{row[0]}": dg.MetadataValue.float(float(row[2] or 0))
+                for row in result.months
+            },
+        }
+    )
+

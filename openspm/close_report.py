@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from openspm.comp import check_comp_config
+from openspm.forecast import forecast_section
 from openspm.ingest import delivered_employee_ids
 from openspm.leaderboard import leaderboard_section
 from openspm.quality import (
@@ -116,6 +117,8 @@ def write_close_report(
         outcomes = gather_outcomes(ws, connection, period, run_id, comp_passed=status == PUBLISHED)
         listed = _exceptions(connection, period)
         sections = leaderboard_section(connection, period, published=status == PUBLISHED)
+        if status == PUBLISHED:
+            sections += forecast_section(connection, ws, period)
     finally:
         if connection is not None:
             connection.close()

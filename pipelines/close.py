@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from openspm.close_report import ReportFiles, write_close_report
+from openspm.forecast import ForecastError, ForecastRequest, run_forecast
 from openspm.periods import PeriodError, first_period, partition_key
 from openspm.publish import refusal
 from openspm.quality import blocking_failures, load_outcomes
@@ -155,6 +156,7 @@ def close_month(
         payouts, lines, net_total = connection.execute(
             "select payouts, lines, net_total from finance.closes where period = ?", [month]
         ).fetchone()  # type: ignore[misc]
+    _outlook(ws, warn)
     report = _report(ws, month, summary.run_id, PUBLISHED, warn)
     return CloseResult(
         month,
@@ -181,3 +183,14 @@ def _report(
         if warn is not None:
             warn(f"close report not written: {type(exc).__name__}: {exc}")
         return None
+
+
+def _outlook(ws: Workspace, warn: Progress | None) -> None:
+    """The forecast after the close, for the close report's outlook (never fails the close)."""
+    try:
+        with duckdb.connect(str(ws.warehouse_path)) as connection:
+            run_forecast(ws, connection, ForecastRequest())
+    except (ForecastError, duckdb.Error) as exc:
+        if warn is not None:
+            warn(f"commission outlook not computed: {exc}")
+

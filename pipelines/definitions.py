@@ -7,12 +7,19 @@ import dagster as dg
 from assets.comp_config import comp_config_tables
 from assets.dbt_models import dbt_cli_resource, openspm_dbt_models
 from assets.ingestion import ingestion_assets
-from assets.modelling import modelling_results
+from assets.modelling import forecast_commission, modelling_results
 from assets.publish import published_month
 from assets.quality_checks import data_quality_checks
 from assets.resources import WorkspaceResource
 from assets.sources import source_assets, source_resources
-from pipelines.jobs import close_job, ingest_job, modelling_job, pipeline_job, pull_job
+from pipelines.jobs import (
+    close_job,
+    forecast_job,
+    ingest_job,
+    modelling_job,
+    pipeline_job,
+    pull_job,
+)
 from pipelines.schedules import schedules
 from pipelines.sensors import sensors
 
@@ -24,9 +31,10 @@ defs = dg.Definitions(
         openspm_dbt_models,
         published_month,
         modelling_results,
+        forecast_commission,
     ],
     asset_checks=[data_quality_checks],
-    jobs=[pull_job, ingest_job, pipeline_job, close_job, modelling_job],
+    jobs=[pull_job, ingest_job, pipeline_job, close_job, modelling_job, forecast_job],
     schedules=schedules,
     sensors=sensors,
     resources={"workspace": WorkspaceResource(), "dbt": dbt_cli_resource(), **source_resources},

@@ -60,3 +60,14 @@ modelling_job = dg.define_asset_job(
         "touched. Configure plans, from_period and to_period in the launchpad."
     ),
 )
+
+forecast_job = dg.define_asset_job(
+    name="forecast_job",
+    selection=DRAFTS | dg.AssetSelection.groups(FORECAST_GROUP),
+    description=(
+        "Drafts through the latest month (as pipeline_job), then the commission forecast and "
+        "the month-end accrual (`openspm forecast`): the forecast.* tables; finance is not "
+        "touched."
+    ),
+)
+

@@ -20,9 +20,11 @@ from openspm.cli.app import (
 )
 from openspm.cli.engine import drivers
 from openspm.estimate import EstimateError, estimate_deal, explain, make_deal
+from openspm.forecast import DEFAULT_SEED, DEFAULT_SIMULATIONS, latest_forecast
 from openspm.modelling import ModellingError, ModelRequest, discover, latest_result
 
 MODELLING_OP = "modelling__results"  # the op of the asset modelling/results
+FORECAST_OP = "forecast__commission"  # the op of the asset forecast/commission
 
 
 @app.command()
@@ -188,3 +190,48 @@ def _existing_file(path: Path | None, option: str) -> Path | None:
     if not path.is_file():
         raise fail(f"{option} {path}: no such file")
     return path.resolve()
+
+
+@app.command()
+def forecast(
+    workspace: WorkspaceOption = None,
+    through: Annotated[
+        str | None,
+        typer.Option(
+            "--through",
+            help="Last month forecast (YYYY-MM); default: the end of the quota periods in "
+            "progress.",
+            show_default=False,
+        ),
+    ] = None,
+    simulations: Annotated[
+        int, typer.Option("--simulations", help="Simulation runs of wins and losses.")
+    ] = DEFAULT_SIMULATIONS,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the simulation: the same seed, the same runs.")
+    ] = DEFAULT_SEED,
+    quiet: QuietOption = False,
+) -> None:
+    """Drafts, then expected commission from the open pipeline and the month-end accrual."""
+    ws = open_workspace(workspace)
+    month = period_or_fail(through, "--through") if through else ""
+    if not 1 <= simulations <= 100_000:
+        raise fail(f"--simulations {simulations}: give 1 to 100000 runs")
+    typer.echo("forecast: ingest, comp tables, dbt build (drafts), then the forecast ...")
+    engine = drivers()
+    config = {"through": month, "simulations": simulations, "seed": seed}
+    try:
+        summary = engine.runner.run_job(
+            "forecast_job", ws, quiet=quiet, op_config={FORECAST_OP: config}
+        )
+    except engine.runner.PipelineError as exc:
+        raise fail(engine.close.explain(ws, exc)) from None
+    result = latest_forecast(ws)
+    if result is None:
+        raise fail("the forecast run recorded no result; see the run's logs in Dagster")
+    typer.echo(result.text())
+    typer.echo(
+        result.summary().replace(" in 0.0 s", "")
+        + f"\nforecast_job: {summary.steps} steps succeeded in {summary.seconds:.1f} s "
+        f"(run {summary.run_id[:8]})"
+    )
