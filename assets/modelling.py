@@ -13,6 +13,7 @@ import duckdb
 
 from assets.dbt_models import openspm_dbt_models
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
+from openspm.estimate import EstimateError, estimate_deal, explain, make_deal
 from openspm.forecast import (
     DEFAULT_SEED,
     DEFAULT_SIMULATIONS,
@@ -130,5 +131,51 @@ def forecast_commission(
                 for row in result.months
             },
         }
+    )
+
+
+class EstimateConfig(dg.Config):
+    """``openspm estimate`` options: the deal owner, amount, date (YYYY-MM-DD), type, splits."""
+
+    employee: str
+    amount: str
+    date: str
+    deal_type: str
+    currency: str = ""
+    splits: list[str] = []
+    overlays: list[str] = []
+
+
+@dg.op(
+    description=(
+        "What a deal would add to each credited person's earnings from the current drafts "
+        "(`openspm estimate`): the calculation in the log, the estimate as the output. Writes "
+        "nothing."
+    ),
+)
+def estimate_deal_op(
+    context: dg.OpExecutionContext, config: EstimateConfig, workspace: WorkspaceResource
+) -> dg.Output[dict]:
+    ws = workspace.open()
+    try:
+        deal = make_deal(
+            config.employee,
+            config.amount,
+            config.date,
+            config.deal_type,
+            currency=config.currency or None,
+            splits=config.splits,
+            overlays=config.overlays,
+        )
+        result = estimate_deal(ws, deal)
+    except EstimateError as exc:
+        raise dg.Failure(description=str(exc)) from None
+    context.log.info(explain(result))
+    return dg.Output(
+        result.as_dict(),
+        metadata={
+            f"{employee} ({currency})": dg.MetadataValue.text(f"{now:+,.2f}")
+            for (employee, currency), (now, _later) in sorted(result.totals().items())
+        },
     )
 

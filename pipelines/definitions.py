@@ -14,6 +14,7 @@ from assets.resources import WorkspaceResource
 from assets.sources import source_assets, source_resources
 from pipelines.jobs import (
     close_job,
+    estimate_job,
     forecast_job,
     ingest_job,
     modelling_job,
@@ -34,7 +35,15 @@ defs = dg.Definitions(
         forecast_commission,
     ],
     asset_checks=[data_quality_checks],
-    jobs=[pull_job, ingest_job, pipeline_job, close_job, modelling_job, forecast_job],
+    jobs=[
+        pull_job,
+        ingest_job,
+        pipeline_job,
+        close_job,
+        modelling_job,
+        forecast_job,
+        estimate_job,
+    ],
     schedules=schedules,
     sensors=sensors,
     resources={"workspace": WorkspaceResource(), "dbt": dbt_cli_resource(), **source_resources},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.ingestion import RAW_SCHEMA
-from assets.modelling import FORECAST_GROUP, MODELLING_GROUP
+from assets.modelling import FORECAST_GROUP, MODELLING_GROUP, estimate_deal_op
 from assets.publish import PUBLISHED_MONTH
 from assets.sources import SOURCE_PREFIX
 
@@ -70,4 +70,15 @@ forecast_job = dg.define_asset_job(
         "touched."
     ),
 )
+
+
+@dg.job(
+    description=(
+        "Estimate what one deal would add to each credited person's earnings (`openspm "
+        "estimate`), from the current drafts; writes nothing. Configure the deal in the "
+        "launchpad."
+    ),
+)
+def estimate_job() -> None:
+    estimate_deal_op()
 

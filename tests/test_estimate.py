@@ -219,3 +219,25 @@ def test_refusals_name_the_cause(scenario: Scenario) -> None:
     )  # fmt: skip
     assert result.exit_code == 1
     assert "--amount '-5' must be a positive amount" in result.output
+
+
+def test_the_dagster_job_answers_the_same(scenario: Scenario) -> None:
+    from pipelines.definitions import defs
+
+    deal_config = {"employee": "E3", "amount": "5000", "date": "2026-02-20",
+                   "deal_type": "new_business"}  # fmt: skip
+    result = defs.resolve_job_def("estimate_job").execute_in_process(
+        run_config={
+            "resources": {"workspace": {"config": {"path": str(scenario.root)}}},
+            "ops": {"estimate_deal_op": {"config": deal_config}},
+        }
+    )
+    assert result.success
+    output = result.output_for_node("estimate_deal_op")
+    assert output["totals"] == [
+        {"employee_id": "E3", "currency": "USD", "in_month": "500.00", "later": "0.00"}
+    ]
+    library = estimate_deal(
+        Workspace.open(scenario.root), make_deal("E3", "5000", "2026-02-20", "new_business")
+    )
+    assert output == library.as_dict()
