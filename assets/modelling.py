@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from pydantic import Field
 
 from assets.dbt_models import openspm_dbt_models
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
@@ -142,8 +143,8 @@ class EstimateConfig(dg.Config):
     date: str
     deal_type: str
     currency: str = ""
-    splits: list[str] = []
-    overlays: list[str] = []
+    splits: list[str] = Field(default_factory=list)
+    overlays: list[str] = Field(default_factory=list)
 
 
 @dg.op(
