@@ -144,6 +144,7 @@ def _environment(html: bool) -> jinja2.Environment:
     environment.filters["money"] = lambda v: "-" if v is None else f"{v:,.2f}"
     environment.filters["signed"] = lambda v: "-" if v is None else f"{v:+,.2f}"
     environment.filters["pct"] = lambda v: "-" if v is None else f"{v * 100:.1f}%"
+    environment.filters["pct2"] = lambda v: "-" if v is None else f"{v * 100:.2f}%"
     environment.filters["spct"] = lambda v: "-" if v is None else f"{v * 100:+.1f}%"
     environment.filters["md"] = lambda v: str(v).replace("|", "\\|")
     return environment
