@@ -4,8 +4,9 @@
 writer can change it meanwhile). ``empty_finance`` forgets every published month in the copy,
 so each scenario starts with nothing paid at ``--from`` (first_period). ``run_engine`` runs
 ``dbt run`` over the models that read the compensation tables or the published history (dbt's
-selectors ``source:comp+ source:finance+``, incremental ones rebuilt whole): staging, the
-hierarchy and the deals' person credits are the copy's, built by the workspace's last run.
+selectors ``source:comp+ source:finance+``, incremental ones rebuilt whole; the credit ledger
+left out): staging, the hierarchy and the deals' person credits are the copy's, built by the
+workspace's last run.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from openspm.warehouse import WarehouseError, missing_tables, read_only
 from openspm.workspace import Workspace
 
 SELECTION = ("source:comp+", "source:finance+")
+# the credit ledger (what a close appends to finance.credits) costs time and no scenario's cost
+EXCLUDED = ("int_credit_ledger+",)
 FIRST_PERIOD_ENV = "OPENSPM_FIRST_PERIOD"
 THROUGH_PERIOD_ENV = "OPENSPM_THROUGH_PERIOD"
 NEEDED = ("staging.stg_crm__deals", "intermediate.int_deal_credits", "comp.plans")
@@ -79,6 +82,8 @@ def run_engine(ws: Workspace, warehouse: Path, first: str, through: str) -> floa
         "--full-refresh",
         "--select",
         *SELECTION,
+        "--exclude",
+        *EXCLUDED,
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
