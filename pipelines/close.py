@@ -189,7 +189,9 @@ def _outlook(ws: Workspace, warn: Progress | None) -> None:
     """The forecast after the close, for the close report's outlook (never fails the close)."""
     try:
         with duckdb.connect(str(ws.warehouse_path)) as connection:
-            run_forecast(ws, connection, ForecastRequest())
+            # expected and accrual only: the simulation is `openspm forecast`'s (at 1M deals
+            # 1,000 runs take minutes, which no close should wait for)
+            run_forecast(ws, connection, ForecastRequest(simulations=0))
     except (ForecastError, duckdb.Error) as exc:
         if warn is not None:
             warn(f"commission outlook not computed: {exc}")

@@ -205,7 +205,8 @@ def forecast(
         ),
     ] = None,
     simulations: Annotated[
-        int, typer.Option("--simulations", help="Simulation runs of wins and losses.")
+        int,
+        typer.Option("--simulations", help="Simulation runs of wins and losses (0: none)."),
     ] = DEFAULT_SIMULATIONS,
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the simulation: the same seed, the same runs.")
@@ -215,8 +216,8 @@ def forecast(
     """Drafts, then expected commission from the open pipeline and the month-end accrual."""
     ws = open_workspace(workspace)
     month = period_or_fail(through, "--through") if through else ""
-    if not 1 <= simulations <= 100_000:
-        raise fail(f"--simulations {simulations}: give 1 to 100000 runs")
+    if not 0 <= simulations <= 100_000:
+        raise fail(f"--simulations {simulations}: give 0 (none) to 100000 runs")
     typer.echo("forecast: ingest, comp tables, dbt build (drafts), then the forecast ...")
     engine = drivers()
     config = {"through": month, "simulations": simulations, "seed": seed}

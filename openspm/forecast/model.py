@@ -19,10 +19,11 @@ results in temporary tables ``fc_out_*`` (``openspm.forecast.tables`` writes the
    probability times what it adds on its own on top of the actuals (tiers it crosses, a cap it
    reaches, later months whose credits then earn another rate), plus probability x SPIFF share.
 5. A **seeded simulation**: in each of ``simulations`` runs every open deal is won with its
-   probability (a deal's credits win or lose together; the draw is md5 of seed, run and deal,
-   so the same seed gives the same runs), and the commission is computed with every won deal
-   at once. Its mean, P10, P50 and P90 per employee and month and for the company: where won
-   deals cross tiers together, the simulation's mean is above the expected amount.
+   probability (a deal's credits win or lose together; the draw is DuckDB's hash of seed, run
+   and deal, so the same seed gives the same runs, and one deal's draws do not depend on the
+   others), and the commission is computed with every won deal at once. Its mean, P10, P50
+   and P90 per employee and month and for the company: where won deals cross tiers together,
+   the simulation's mean is above the expected amount. ``simulations`` 0 skips it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from dataclasses import dataclass
 import duckdb
 
 from openspm.periods import month_bounds, period_range, previous_period
-from openspm.warehouse import quote_literal
 from openspm.whatif import ModelRenderer
 
 OPEN_DEALS = "fc_open_deals"
@@ -295,7 +295,8 @@ def compute_forecast(
         added as (
             select deal.{", deal.".join(KEY)}, deal.month_number,
                 sum(deal.line - actual.line) as added,
-                sum((deal.line - actual.line) * buckets.probability / 100) as expected_added
+                sum((deal.line - actual.line) * buckets.probability
+                    * cast(0.01 as decimal(3, 2))) as expected_added
             from fc_grid_lines as deal
             inner join actual using ({keys}, month_number)
             inner join (select distinct deal_id, {keys}, probability from fc_deal_buckets)
@@ -308,7 +309,7 @@ def compute_forecast(
         from actual left join added using ({keys}, month_number)
         """
     )
-    _simulate(connection, macros, simulations, seed)
+    _simulate(connection, macros, simulations, seed)  # 0 runs: empty tables
     return counts
 
 
@@ -318,40 +319,43 @@ def _simulate(
     """``fc_sim_lines``: per run, pipeline key and month, the commission minus the actual."""
     keys = ", ".join(KEY)
     connection.execute(
+        f"create or replace temp table fc_runs as select range as run "
+        f"from range(1, {int(simulations)} + 1)"
+    )
+    connection.execute(
         f"""
         create or replace temp table fc_won as
         select open_deals.deal_id, runs.run
         from {OPEN_DEALS} as open_deals
         cross join range(1, {int(simulations)} + 1) as runs(run)
-        where md5_number({quote_literal(str(seed))} || ':' || runs.run || ':'
-                || open_deals.deal_id) % 1000000
+        where hash({int(seed)}, runs.run, open_deals.deal_id) % 1000000
             < cast(open_deals.probability * 10000 as hugeint)
         """
     )
     connection.execute(
         f"""
         create or replace temp table fc_sim_grid as
-        with pipeline_keys as (select distinct {keys} from fc_deal_buckets),
-        won as (
+        with won as (
             select won.run, buckets.{", buckets.".join(KEY)}, buckets.month_number,
                 sum(buckets.amount) as amount
             from fc_won as won
             inner join fc_deal_buckets as buckets using (deal_id)
             group by all
         ),
-        runs as (select range as run from range(1, {int(simulations)} + 1))
-        select runs.run, actual.{", actual.".join(KEY)}, actual.month_number,
+        -- only the runs where a key won something: elsewhere it earns its actuals
+        run_keys as (select distinct run, {keys} from won)
+        select run_keys.run, actual.{", actual.".join(KEY)}, actual.month_number,
             cast(actual.ctd + coalesce(sum(won.amount) over (
-                partition by runs.run, {", ".join(f"actual.{k}" for k in KEY)}
+                partition by run_keys.run, {", ".join(f"actual.{k}" for k in KEY)}
                 order by actual.month_number
                 rows between unbounded preceding and current row), 0)
                 as decimal(38, 14)) as ctd
-        from runs
-        cross join fc_actual_ctd as actual
-        semi join pipeline_keys using ({keys})
+        from run_keys
+        inner join fc_actual_ctd as actual using ({keys})
         left join won
-            on won.run = runs.run and won.month_number = actual.month_number
+            on won.run = run_keys.run and won.month_number = actual.month_number
             and {" and ".join(f"won.{k} = actual.{k}" for k in KEY)}
+        where actual.month_number > 0
         """
     )
     connection.execute(
@@ -362,9 +366,15 @@ def _simulate(
         f"""
         create or replace temp table fc_sim_lines as
         with lines as (
-            select run, {keys}, month_number,
-                due - lag(due) over (partition by run, {keys} order by month_number) as line
-            from fc_sim_due
+            select sim.run, sim.{", sim.".join(KEY)}, sim.month_number,
+                sim.due - coalesce(
+                    lag(sim.due) over (partition by sim.run, {", ".join(f"sim.{k}" for k in KEY)}
+                                       order by sim.month_number),
+                    baseline.due) as line
+            from fc_sim_due as sim
+            inner join fc_grid_due as baseline
+                on baseline.deal_id is null and baseline.month_number = 0
+                and {" and ".join(f"baseline.{k} = sim.{k}" for k in KEY)}
         )
         select lines.run, lines.{", lines.".join(KEY)}, lines.month_number,
             lines.line - actual.line as added

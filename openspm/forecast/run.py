@@ -92,10 +92,15 @@ class ForecastResult:
             if left
             else ""
         )
+        runs = (
+            f"{self.simulations} simulation runs (seed {self.seed})"
+            if self.simulations
+            else "no simulation"
+        )
         return (
             f"forecast as of {self.as_of} through {self.through}: {forecast} open deal(s)"
-            f"{left_text}, {self.simulations} simulation runs (seed {self.seed}) in "
-            f"{self.seconds:.1f} s; tables: {SCHEMA}.*; finance was not touched"
+            f"{left_text}, {runs} in {self.seconds:.1f} s; tables: {SCHEMA}.*; finance was not "
+            "touched"
         )
 
     def text(self) -> str:
@@ -179,8 +184,8 @@ def run_forecast(
     """Compute the forecast and replace ``forecast.*`` (``connection`` may write)."""
     started = time.perf_counter()
     say = progress or (lambda _: None)
-    if request.simulations < 1 or request.simulations > 100_000:
-        raise ForecastError(f"--simulations {request.simulations}: give 1 to 100000 runs")
+    if request.simulations < 0 or request.simulations > 100_000:
+        raise ForecastError(f"--simulations {request.simulations}: give 0 to 100000 runs")
     connection.execute("set enable_progress_bar = false")
     horizon = horizon_of(ws, connection, request.through)
     say(f"forecast {horizon.first}..{horizon.through}: crediting the open deals")
@@ -223,7 +228,7 @@ def _assemble(connection: duckdb.DuckDBPyConnection, horizon: Horizon, currency:
         """
         create or replace temp table fc_expected_spiffs as
         select spiffs.employee_id, spiffs.currency, months.month_number,
-            sum(spiffs.amount * open_deals.probability / 100) as amount,
+            sum(spiffs.amount * open_deals.probability * cast(0.01 as decimal(3, 2))) as amount,
             count(distinct spiffs.deal_id) as deals
         from fc_spiffs as spiffs
         inner join fc_open_deals as open_deals using (deal_id)
@@ -252,7 +257,8 @@ def _assemble(connection: duckdb.DuckDBPyConnection, horizon: Horizon, currency:
         pipeline as (
             select buckets.employee_id, keys.currency, buckets.month_number,
                 count(distinct buckets.deal_id) as open_deals,
-                sum(buckets.amount * buckets.probability / 100) as weighted_pipeline
+                sum(buckets.amount * buckets.probability * cast(0.01 as decimal(3, 2)))
+                    as weighted_pipeline
             from fc_deal_buckets as buckets
             inner join fc_keys as keys
                 using (employee_id, plan_id, component_id, quota_period_start)
@@ -299,7 +305,7 @@ def _assemble(connection: duckdb.DuckDBPyConnection, horizon: Horizon, currency:
         """
         create or replace temp table fc_employee_runs as
         with cells as (select distinct employee_id, currency, month_number from fc_run_added),
-        runs as (select distinct run from fc_sim_grid)
+        runs as (select run from fc_runs)
         select runs.run, cells.employee_id, cells.currency, cells.month_number,
             coalesce(added.added, 0) as added
         from runs cross join cells
@@ -477,7 +483,7 @@ def _by_month(connection: duckdb.DuckDBPyConnection, horizon: Horizon, currency:
         ),
         all_runs as (
             select numbers.run, months.period, coalesce(runs.added, 0) as added
-            from (select distinct run from fc_sim_grid) as numbers
+            from fc_runs as numbers
             cross join (select period from fc_months where month_number > 0) as months
             left join runs using (run, period)
         ),
@@ -597,9 +603,20 @@ def _write(
     try:
         connection.execute(f"create schema if not exists {SCHEMA}")
         for table in TABLES:
+            simulated = table in ("by_employee", "by_employee_total", "by_month")
+            unsimulated = (
+                " replace ("
+                + ", ".join(
+                    f"cast(null as decimal(18, 2)) as {c}"
+                    for c in ("sim_mean", "p10", "p50", "p90")
+                )
+                + ")"
+                if simulated and request.simulations == 0
+                else ""
+            )
             connection.execute(
                 f"create or replace table {SCHEMA}.{table} as "
-                f"select {as_of} as as_of, * from fc_{table}"
+                f"select {as_of} as as_of, *{unsimulated} from fc_{table}"
             )
         connection.execute(
             f"create table if not exists {SCHEMA}.runs (as_of varchar, through varchar, "
@@ -645,19 +662,24 @@ def forecast_section(
     if result is None or result.as_of <= period:
         return []
     lines = [
-        f"{p}: actual {_m(actual)}, expected {_m(expected)}, simulated P10 {_m(p10)} / P50 "
-        f"{_m(p50)} / P90 {_m(p90)}"
+        f"{p}: actual {_m(actual)}, expected {_m(expected)}"
+        + (f", simulated P10 {_m(p10)} / P50 {_m(p50)} / P90 {_m(p90)}" if p10 is not None else "")
         + (f", amortization scheduled {_m(amortization)}" if amortization else "")
         + (f", accrual {_m(accrual)}" if accrual else "")
         + f" {result.currency}"
         for p, actual, expected, _mean, p10, p50, p90, amortization, accrual in result.months
         if any((actual, expected, p90, amortization, accrual))
     ] or ["no commission is expected in these months from the credits and the open pipeline"]
+    simulation = (
+        f"{result.simulations} simulation runs (seed {result.seed}); the simulation plays the "
+        "deals together"
+        if result.simulations
+        else "P10/P50/P90 of a simulation of wins and losses: `openspm forecast`"
+    )
     lines.append(
-        f"{result.deals.get('forecast', 0)} open deal(s), {result.simulations} simulation runs "
-        f"(seed {result.seed}); per employee in {SCHEMA}.by_employee, the accrual's journal "
-        f"lines in {SCHEMA}.accrual. Expected = actual + each open deal's probability x what it "
-        "adds on its own; the simulation plays the deals together."
+        f"{result.deals.get('forecast', 0)} open deal(s); per employee in {SCHEMA}.by_employee, "
+        f"the accrual's journal lines in {SCHEMA}.accrual. Expected = actual + each open deal's "
+        f"probability x what it adds on its own; {simulation}."
     )
     lines += result.notes
     return [Section(f"Commission outlook ({result.as_of} to {result.through})", tuple(lines))]
