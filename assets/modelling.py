@@ -22,7 +22,8 @@ from openspm.forecast import (
     ForecastRequest,
     run_forecast,
 )
-from openspm.modelling import ModellingError, ModelRequest, model_plans
+from openspm.modelling import ModellingError, ModelRequest
+from openspm.modelling.run import model_plans
 
 MODELLING_GROUP = "modelling"
 FORECAST_GROUP = "forecast"

@@ -16,7 +16,6 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,98 +23,15 @@ import duckdb
 
 from openspm.comp import write_comp_tables
 from openspm.modelling.engine import copy_warehouse, empty_finance, run_engine
-from openspm.modelling.report import MARKDOWN_FILE, read_data, write_report
+from openspm.modelling.report import read_data, write_report
+from openspm.modelling.request import SCHEMA, ModelRequest, ModelResult, ScenarioOutcome
 from openspm.modelling.results import OUT, TABLES, build_tables, collect
 from openspm.modelling.scenarios import ModellingError, discover, load_scenario
 from openspm.periods import PeriodError, checked_range
-from openspm.warehouse import quote_literal, read_only, table_exists
+from openspm.warehouse import quote_literal
 from openspm.workspace import Workspace
 
-SCHEMA = "modelling"
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class ModelRequest:
-    """What to model: the candidate plans and the range (``--from``, ``--to``)."""
-
-    plans: Path
-    first: str
-    through: str
-    assignments: Path | None = None
-    quotas: Path | None = None
-
-
-@dataclass(frozen=True)
-class ScenarioOutcome:
-    name: str
-    total_cost: object
-    change: object
-    change_share: object
-    cost_of_sales: object
-    engine_seconds: float
-
-
-@dataclass(frozen=True)
-class ModelResult:
-    run_id: str
-    first: str
-    through: str
-    currency: str
-    scenarios: tuple[ScenarioOutcome, ...]
-    markdown: Path
-    html: Path
-    seconds: float
-
-    def summary(self) -> str:
-        """Where the tables and report are, then one line per scenario."""
-        lines = []
-        for s in self.scenarios:
-            change = (
-                ""
-                if s.name == "current"
-                else f", {s.change:+,.2f} ({s.change_share * 100:+.1f}%) against current"
-                if s.change_share is not None
-                else f", {s.change:+,.2f} against current"
-            )
-            sales = f", cost of sales {s.cost_of_sales * 100:.2f}%" if s.cost_of_sales else ""
-            lines.append(f"  {s.name}: {s.total_cost:,.2f} {self.currency}{change}{sales}")
-        took = f" in {self.seconds:.1f} s" if self.seconds else ""
-        return (
-            f"modelled {len(self.scenarios)} plan set(s) over {self.first} to {self.through}"
-            f"{took} (run {self.run_id}); tables: {SCHEMA}.*; report: {self.html}\n"
-            + "\n".join(lines)
-        )
-
-
-def latest_result(ws: Workspace) -> ModelResult | None:
-    """The latest modelling run recorded in the workspace's ``modelling`` schema."""
-    with read_only(ws) as connection:
-        if connection is None or not table_exists(connection, f"{SCHEMA}.runs"):
-            return None
-        row = connection.execute(
-            f"select run_id, from_period, to_period, report, created_at from {SCHEMA}.runs "
-            "order by created_at desc limit 1"
-        ).fetchone()
-        if row is None:
-            return None
-        run_id, first, through, report, _ = row
-        rows = connection.execute(
-            f"select scenario, total_cost, change, change_share, cost_of_sales, currency "
-            f"from {SCHEMA}.summary where run_id = ? order by is_current desc, scenario",
-            [run_id],
-        ).fetchall()
-    html = Path(report)
-    return ModelResult(
-        run_id,
-        first,
-        through,
-        rows[0][5] if rows else ws.settings.reporting_currency,
-        tuple(ScenarioOutcome(r[0], r[1], r[2], r[3], r[4], 0.0) for r in rows),
-        html.with_name(MARKDOWN_FILE),
-        html,
-        0.0,
-    )
 
 
 def new_run_id() -> str:
