@@ -94,7 +94,7 @@ def estimate(
         typer.echo(json.dumps(result.as_dict(), indent=2))
         return
     typer.echo(explain(result))
-    people = len(result.totals())
+    people = sum(1 for now, later in result.totals().values() if now or later)
     typer.echo(
         f"\nestimate: {len(result.credits)} credit(s), {people} person(s) earn more, computed "
         f"from the drafts through {result.through_period} in {time.perf_counter() - started:.1f} "

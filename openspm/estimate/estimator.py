@@ -633,8 +633,11 @@ class _Estimator:
         self, credits: Sequence[Credit], changes: Sequence[KeyChange], month: str
     ) -> list[str]:
         notes = []
+        unvalued: dict[tuple[str, str | None], list[str]] = defaultdict(list)
         for credit in credits:
-            if credit.plan_id is None:
+            if credit.plan_id is not None and credit.fx_rate is None:
+                unvalued[(credit.source_currency, credit.currency)].append(credit.employee_id)
+            elif credit.plan_id is None:
                 notes.append(
                     f"{credit.employee_id} is credited ({credit.credit_type}) but holds no plan "
                     f"on {self.deal.close_date}: the credit earns nothing"
@@ -645,6 +648,12 @@ class _Estimator:
                     f"{credit.credit_type} credits of {self.deal.deal_type} deals: the credit "
                     "earns nothing"
                 )
+        for (source, target), employees in sorted(unvalued.items()):
+            notes.append(
+                f"no fx rate from {source} to {target} on or before {self.deal.close_date}: the "
+                f"credits of {', '.join(dict.fromkeys(employees))} cannot be valued (a close "
+                "would stop on them); deliver the rate in erp/fx_rates"
+            )
         if not credits:
             notes.append(
                 "nobody is credited: the owner and split holders map to no employee of the "
