@@ -20,8 +20,19 @@ from openspm.cli.app import (
 )
 from openspm.cli.engine import drivers
 from openspm.estimate import EstimateError, estimate_deal, explain, make_deal
-from openspm.forecast import DEFAULT_SEED, DEFAULT_SIMULATIONS, latest_forecast
-from openspm.modelling import ModellingError, ModelRequest, discover, latest_result
+from openspm.forecast import DEFAULT_SEED, DEFAULT_SIMULATIONS, ForecastError, latest_forecast
+from openspm.forecast.run import NEEDED as FORECAST_NEEDS
+from openspm.forecast.run import horizon_of
+from openspm.modelling import (
+    ModellingError,
+    ModelRequest,
+    check_scenarios,
+    discover,
+    latest_result,
+)
+from openspm.periods import PeriodError, checked_range
+from openspm.warehouse import WarehouseError, missing_tables, read_only
+from openspm.workspace import Workspace
 
 MODELLING_OP = "modelling__results"  # the op of the asset modelling/results
 FORECAST_OP = "forecast__commission"  # the op of the asset forecast/commission
@@ -154,8 +165,10 @@ def model(
         quotas=_existing_file(quotas, "--quotas"),
     )
     try:
+        checked_range(request.first, request.through)
         scenarios = discover(ws, request.plans, request.assignments, request.quotas)
-    except ModellingError as exc:
+        check_scenarios(ws, scenarios, request.first)
+    except (ModellingError, PeriodError) as exc:
         raise fail(str(exc)) from None
     names = ", ".join(s.name for s in scenarios)
     typer.echo(f"modelling {names} over {request.first} to {request.through} ...")
@@ -172,7 +185,7 @@ def model(
             "modelling_job", ws, quiet=quiet, op_config={MODELLING_OP: config}
         )
     except engine.runner.PipelineError as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc).removeprefix(f"{MODELLING_OP}: ")) from None
     result = latest_result(ws)
     if result is None:
         raise fail("the modelling run recorded no result; see the run's logs in Dagster")
@@ -218,6 +231,7 @@ def forecast(
     month = period_or_fail(through, "--through") if through else ""
     if not 0 <= simulations <= 100_000:
         raise fail(f"--simulations {simulations}: give 0 (none) to 100000 runs")
+    _check_horizon(ws, month or None)
     typer.echo("forecast: ingest, comp tables, dbt build (drafts), then the forecast ...")
     engine = drivers()
     config = {"through": month, "simulations": simulations, "seed": seed}
@@ -226,7 +240,7 @@ def forecast(
             "forecast_job", ws, quiet=quiet, op_config={FORECAST_OP: config}
         )
     except engine.runner.PipelineError as exc:
-        raise fail(engine.close.explain(ws, exc)) from None
+        raise fail(engine.close.explain(ws, exc).removeprefix(f"{FORECAST_OP}: ")) from None
     result = latest_forecast(ws)
     if result is None:
         raise fail("the forecast run recorded no result; see the run's logs in Dagster")
@@ -236,3 +250,14 @@ def forecast(
         + f"\nforecast_job: {summary.steps} steps succeeded in {summary.seconds:.1f} s "
         f"(run {summary.run_id[:8]})"
     )
+
+
+def _check_horizon(ws: Workspace, through: str | None) -> None:
+    """Refuse a --through before the forecast's first month before computing any drafts."""
+    try:
+        with read_only(ws) as connection:
+            if connection is not None and not missing_tables(connection, FORECAST_NEEDS):
+                horizon_of(ws, connection, through)
+    except (ForecastError, WarehouseError) as exc:
+        raise fail(str(exc)) from None
+

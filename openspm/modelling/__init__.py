@@ -9,7 +9,13 @@ latest result; ``openspm.modelling.run`` does the work.
 """
 
 from openspm.modelling.request import ModelRequest, ModelResult, latest_result
-from openspm.modelling.scenarios import CURRENT, ModellingError, Scenario, discover
+from openspm.modelling.scenarios import (
+    CURRENT,
+    ModellingError,
+    Scenario,
+    check_scenarios,
+    discover,
+)
 
 __all__ = [
     "CURRENT",
@@ -17,6 +23,7 @@ __all__ = [
     "ModelResult",
     "ModellingError",
     "Scenario",
+    "check_scenarios",
     "discover",
     "latest_result",
 ]

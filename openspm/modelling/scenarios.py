@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,9 +145,22 @@ def load_scenario(ws: Workspace, scenario: Scenario, first: str, folder: Path) -
     except CompConfigError as exc:
         shown = "; ".join(_where(str(p), scenario) for p in exc.problems[:3])
         more = f" (+{len(exc.problems) - 3} more)" if len(exc.problems) > 3 else ""
+        hint = (
+            "; give the candidates' assignments and quotas with --assignments / --quotas or as "
+            "plan_assignments.csv / quotas.csv in the scenario's folder"
+            if any("unknown plan" in p.message for p in exc.problems)
+            else ""
+        )
         raise ModellingError(
-            f"scenario {scenario.name}: the plans do not load: {shown}{more}"
+            f"scenario {scenario.name}: the plans do not load: {shown}{more}{hint}"
         ) from None
+
+
+def check_scenarios(ws: Workspace, scenarios: list[Scenario], first: str) -> None:
+    """Load every scenario's configuration once (ModellingError: the first that does not)."""
+    with tempfile.TemporaryDirectory(prefix="openspm-scenarios-") as scratch:
+        for scenario in scenarios:
+            load_scenario(ws, scenario, first, Path(scratch) / scenario.name)
 
 
 def _where(problem: str, scenario: Scenario) -> str:
