@@ -9,7 +9,7 @@ tests' outcomes recorded for the close report).
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from functools import cached_property
+from functools import cache, cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
@@ -25,13 +25,20 @@ from dagster_dbt import (
 )
 from packaging.version import Version
 
-from assets.partitions import MONTHLY_PARTITIONS, SINGLE_RUN
+from assets.partitions import SINGLE_RUN, monthly_partitions
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 from assets.run_tags import full_refresh, through_period
-from openspm.dbt_project import DBT_PROJECT_DIR, WAREHOUSE_ENV, dbt_executable, ensure_manifest
+from openspm.dbt_project import (
+    DBT_PROJECT_DIR,
+    FIRST_PERIOD_ENV,
+    THROUGH_PERIOD_ENV,
+    WAREHOUSE_ENV,
+    dbt_executable,
+    ensure_manifest,
+)
 from openspm.incremental import plan_build, prepare_build, record_build
 from openspm.periods import PeriodError, first_period
-from openspm.publish import ensure_finance_tables
+from openspm.publish import FINANCE_SCHEMA, ensure_finance_tables
 from openspm.quality import load_artifacts, outcomes_from_run_results, record_outcomes
 from openspm.quality.gx_runner import import_in_background
 from openspm.workspace import Workspace
@@ -61,7 +68,14 @@ def dbt_cli_resource() -> DbtCliResource:
 
 
 class OpenSPMDbtTranslator(DagsterDbtTranslator):
-    """Groups models by layer (staging, intermediate, marts)."""
+    """Groups models by layer (staging, intermediate, marts); no edge back from finance.
+
+    The engine reads the published history (``finance.*``, dbt sources) to settle what is
+    still open, and the publication step writes it after the engine ran: drawn as an edge,
+    that read would close a loop in the asset graph. The graph reads landing -> raw ->
+    staging -> intermediate -> marts -> finance; the finance assets' descriptions say that the
+    engine reads them back.
+    """
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props.get("resource_type") == "model":
@@ -70,19 +84,39 @@ class OpenSPMDbtTranslator(DagsterDbtTranslator):
                 return str(fqn[1])
         return super().get_group_name(dbt_resource_props)
 
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        deps = [d for d in spec.deps if d.asset_key.path[0] != FINANCE_SCHEMA]
+        return spec.replace_attributes(deps=deps) if len(deps) != len(spec.deps) else spec
+
 
 translator = OpenSPMDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-@dbt_assets(
-    manifest=ensure_manifest(),
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    pool=DUCKDB_WRITER_POOL,
-    partitions_def=MONTHLY_PARTITIONS,
-    backfill_policy=SINGLE_RUN,
-)
-def openspm_dbt_models(
+@cache
+def build_dbt_assets(first_month: str) -> dg.AssetsDefinition:
+    """The dbt models as assets, partitioned by month from ``first_month``."""
+
+    @dbt_assets(
+        manifest=ensure_manifest(),
+        project=dbt_project,
+        dagster_dbt_translator=translator,
+        pool=DUCKDB_WRITER_POOL,
+        partitions_def=monthly_partitions(first_month),
+        backfill_policy=SINGLE_RUN,
+    )
+    def openspm_dbt_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, workspace: WorkspaceResource
+    ) -> Iterator[Any]:
+        """``dbt build`` of the selected models, drafts from first_period through the month."""
+        yield from build_models(context, dbt, workspace)
+
+    return openspm_dbt_models
+
+
+def build_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, workspace: WorkspaceResource
 ) -> Iterator[Any]:
     """``dbt build`` of the selected models, drafts from first_period through the partition."""
@@ -141,10 +175,6 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-FIRST_PERIOD_ENV = "OPENSPM_FIRST_PERIOD"
-THROUGH_PERIOD_ENV = "OPENSPM_THROUGH_PERIOD"
 
 
 def periods_for_run(context: dg.AssetExecutionContext, ws: Workspace) -> dict[str, str]:

@@ -38,7 +38,7 @@ def build_ingestion_asset(entity: Entity) -> dg.AssetsDefinition:
     )
     def _ingest(context: dg.AssetExecutionContext, workspace: WorkspaceResource):
         report = ingest_entity(workspace.open(), entity)
-        context.log.info(f"{entity.folder}: {report}")
+        context.log.info(str(report))  # the report names its entity
         return dg.MaterializeResult(metadata=_metadata(report))
 
     return _ingest

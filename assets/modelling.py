@@ -12,7 +12,6 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
-from assets.dbt_models import openspm_dbt_models
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 from openspm.estimate import EstimateError, estimate_deal, explain, make_deal
 from openspm.forecast import (
@@ -29,6 +28,8 @@ MODELLING_GROUP = "modelling"
 FORECAST_GROUP = "forecast"
 MODELLING_RESULTS = dg.AssetKey([MODELLING_GROUP, "results"])
 FORECAST_COMMISSION = dg.AssetKey([FORECAST_GROUP, "commission"])
+# the drafts the forecast reads (their dbt models' asset keys): it runs after the dbt step
+FORECAST_READS = [dg.AssetKey(["fct_payouts"]), dg.AssetKey(["fct_payout_lines"])]
 
 
 class ModelConfig(dg.Config):
@@ -100,7 +101,7 @@ class ForecastConfig(dg.Config):
     key=FORECAST_COMMISSION,
     group_name=FORECAST_GROUP,
     kinds={"duckdb", "python"},
-    deps=list(openspm_dbt_models.keys),
+    deps=FORECAST_READS,
     pool=DUCKDB_WRITER_POOL,
     description=(
         "Expected commission by month and employee for the rest of the quota periods, from the "

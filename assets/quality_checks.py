@@ -2,7 +2,7 @@
 
 One step runs every check of ``openspm.quality.CHECKS`` once, after the dbt build, records
 the outcomes in ``quality.*`` for the close report, and reports them as asset checks:
-blocking ones (severity ERROR, ``blocking=True``: ``published_month`` is not materialized when
+blocking ones (severity ERROR, ``blocking=True``: the publication is not materialized when
 one fails) and warnings (severity WARN). The landing checks look at every landing entity;
 each staging table shows the part of their findings that concerns its own landing folder.
 dbt's own tests are asset checks too (dagster-dbt), and the dbt step records them likewise.

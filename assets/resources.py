@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 
+from openspm.lock import workspace_lock
 from openspm.workspace import Workspace
 
 DUCKDB_WRITER_POOL = "duckdb_writer"  # DuckDB admits one writing process: steps share one slot
@@ -22,11 +25,24 @@ def duckdb_memory_limit() -> str:
 class WorkspaceResource(dg.ConfigurableResource):
     """The workspace a run works on: ``path``, else $OPENSPM_WORKSPACE, else the current dir.
 
-    ``warehouse`` (optional) replaces the workspace's warehouse file for this run.
+    ``warehouse`` (optional) replaces the workspace's warehouse file for this run. A run holds
+    the workspace lock (``openspm.lock``) from its first step to its end: a run launched from
+    the Dagster UI while a command writes the workspace fails at once, naming the command.
     """
 
     path: str = ""
     warehouse: str = ""
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WorkspaceResource]:
+        run = context.dagster_run
+        activity = "a Dagster run"
+        if run is not None:
+            month = run.tags.get("dagster/partition", "")[:7]
+            what = f"{run.job_name} {month}" if month else run.job_name
+            activity = f"Dagster run {run.run_id[:8]} ({what})"
+        with workspace_lock(self.open().root, activity):
+            yield self
 
     def open(self) -> Workspace:
         ws = Workspace.open(self.path or None)

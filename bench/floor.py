@@ -52,6 +52,16 @@ ENTITIES: dict[str, dict[str, str]] = {
         "employee_id": "varchar", "effective_date": "date", "manager_id": "varchar",
         "modified_at": "timestamptz",
     },
+    "erp/invoices": {
+        "invoice_id": "varchar", "deal_id": "varchar", "invoice_date": "date",
+        "amount": "decimal(20, 6)", "currency": "varchar", "status": "varchar",
+        "modified_at": "timestamptz", "is_deleted": "boolean",
+    },
+    "erp/payments": {
+        "payment_id": "varchar", "invoice_id": "varchar", "payment_date": "date",
+        "amount": "decimal(20, 6)", "currency": "varchar", "modified_at": "timestamptz",
+        "is_deleted": "boolean",
+    },
     "erp/fx_rates": {
         "rate_date": "date", "from_currency": "varchar", "to_currency": "varchar",
         "rate": "decimal(24, 12)",

@@ -2,6 +2,7 @@
 -- straight from the landing files, in one hand-written DuckDB script. No Dagster, no dbt, no
 -- raw or staging layer: bench/floor.py substitutes
 --   ${crm/deals}, ${crm/deal_splits}, ${crm/users}, ${hris/employees}, ${hris/job_history},
+--   ${erp/invoices}, ${erp/payments},
 --   ${erp/fx_rates}   a typed scan of the entity's CSV and Parquet batches (with `_file`),
 --   ${first_month}, ${through_month}   the months settled ('YYYY-MM-01'; through: '' = the
 --                     month of the latest credit date, as dbt's default),
@@ -35,6 +36,24 @@ select split_id, deal_id, owner_id, lower(trim(split_type)) as split_type, split
 from ${crm/deal_splits}
 qualify row_number() over (
     partition by split_id order by modified_at desc nulls last, _file desc) = 1
+    and not coalesce(is_deleted, false);
+
+-- rule 4.2: invoices (billings) and payments (collections), read only when a plan pays on them
+create or replace temp table invoices as
+select invoice_id, deal_id, invoice_date, amount, upper(trim(currency)) as currency,
+    lower(trim(status)) as status
+from ${erp/invoices}
+where exists (select 1 from comp.plan_components where measure in ('billings', 'collections'))
+qualify row_number() over (
+    partition by invoice_id order by modified_at desc nulls last, _file desc) = 1
+    and not coalesce(is_deleted, false);
+
+create or replace temp table payments as
+select payment_id, invoice_id, payment_date, amount, upper(trim(currency)) as currency
+from ${erp/payments}
+where exists (select 1 from comp.plan_components where measure = 'collections')
+qualify row_number() over (
+    partition by payment_id order by modified_at desc nulls last, _file desc) = 1
     and not coalesce(is_deleted, false);
 
 create or replace temp table employees as
@@ -123,7 +142,8 @@ select a.employee_id, a.plan_id, a.effective_from as valid_from,
 from comp.plan_assignments as a
 join comp.plans as p on a.plan_id = p.plan_id;
 
--- person-credits and their roll-ups, each in the plan held on the credit date, converted
+-- person-credits of every event (the deal; its invoices and payments, rule 4.2) and their
+-- roll-ups on the event's date, each in the plan held on that date, converted
 create or replace temp table plan_credits as
 with
 won as (
@@ -149,21 +169,45 @@ owner_credits as (
     from won_splits as s
     join won on s.deal_id = won.deal_id
 ),
-person as (
-    select o.deal_id, o.split_id, users.employee_id, o.credit_type, o.rule,
-        won.close_date as credit_date, won.deal_type, o.split_percent, o.source_amount,
-        won.currency as source_currency, null::varchar as rollup_from_employee_id,
-        won.cancelled_date
+booked as (
+    select 'deal' as event_type, o.deal_id as event_id, o.deal_id, o.split_id,
+        users.employee_id, o.credit_type, o.rule, won.close_date as credit_date, won.deal_type,
+        o.split_percent, o.source_amount, won.currency as source_currency,
+        null::varchar as rollup_from_employee_id, won.cancelled_date
     from owner_credits as o
     join won on o.deal_id = won.deal_id
     join users on o.crm_user_id = users.user_id
 ),
+-- invoices not void; payments of such invoices (plans paying on them: see the scans)
+events as (
+    select 'invoice' as event_type, invoice_id as event_id, deal_id, invoice_date as event_date,
+        amount, currency
+    from invoices
+    where status <> 'void'
+        and exists (select 1 from comp.plan_components where measure = 'billings')
+    union all
+    select 'payment', p.payment_id, i.deal_id, p.payment_date, p.amount, p.currency
+    from payments as p
+    join invoices as i on p.invoice_id = i.invoice_id
+    where i.status <> 'void'
+),
+-- the deal's holders and shares of each event's amount; no clawback (bookings only)
+person as (
+    select * from booked
+    union all
+    select e.event_type, e.event_id, b.deal_id, b.split_id, b.employee_id, b.credit_type,
+        b.rule, e.event_date, b.deal_type, b.split_percent,
+        (e.amount * b.split_percent * 0.01::decimal(3, 2))::decimal(38, 14), e.currency,
+        null, null
+    from events as e
+    join booked as b on e.deal_id = b.deal_id
+),
 all_credits as (
     select * from person
     union all
-    select p.deal_id, p.split_id, c.ancestor_id, 'rollup', 'rollup', p.credit_date,
-        p.deal_type, p.split_percent, p.source_amount, p.source_currency, p.employee_id,
-        p.cancelled_date
+    select p.event_type, p.event_id, p.deal_id, p.split_id, c.ancestor_id, 'rollup', 'rollup',
+        p.credit_date, p.deal_type, p.split_percent, p.source_amount, p.source_currency,
+        p.employee_id, p.cancelled_date
     from person as p
     join closure as c
         on p.employee_id = c.employee_id
@@ -176,6 +220,10 @@ assigned as (
     join assignments as a
         on all_credits.employee_id = a.employee_id
         and all_credits.credit_date between a.valid_from and a.valid_to
+    -- an invoice's or payment's credit only in a plan that pays on its measure
+    where all_credits.event_type = 'deal'
+        or (a.plan_id, case all_credits.event_type when 'invoice' then 'billings'
+            else 'collections' end) in (select plan_id, measure from comp.plan_components)
 ),
 requests as (
     select distinct source_currency as from_currency, plan_currency as to_currency,
@@ -200,8 +248,9 @@ left join rates
     and assigned.plan_currency = rates.to_currency
     and assigned.credit_date = rates.as_of_date;
 
--- rule 4: one row per admitting component; rule 5: clawback reversals; one credit per
--- credit_id (event | employee | type | roll-up source | plan | component | reversal)
+-- rule 4: one row per component paying on the event (its measure) and admitting the credit;
+-- rule 5: clawback reversals of bookings; one credit per credit_id (event | employee | type |
+-- roll-up source | plan | component | reversal)
 create or replace temp table credits as
 with
 component_credits as (
@@ -209,26 +258,29 @@ component_credits as (
     from plan_credits as pc
     join comp.plan_components as c
         on pc.plan_id = c.plan_id
+        and c.measure = case pc.event_type when 'deal' then 'bookings'
+            when 'invoice' then 'billings' else 'collections' end
         and list_contains(c.deal_types, pc.deal_type)
         and list_contains(c.credit_types, pc.credit_type)
 ),
 credits as (
-    select deal_id, employee_id, credit_type, false as is_reversal,
+    select event_type, event_id, deal_id, employee_id, credit_type, false as is_reversal,
         credit_date, source_amount, source_currency, fx_rate, amount,
         plan_currency, plan_id, component_id, rollup_from_employee_id
     from component_credits
     union all
-    select deal_id, employee_id, credit_type, true, cancelled_date,
+    select event_type, event_id, deal_id, employee_id, credit_type, true, cancelled_date,
         -source_amount, source_currency, fx_rate, -amount, plan_currency, plan_id,
         component_id, rollup_from_employee_id
     from component_credits
-    where cancelled_date between credit_date and credit_date + clawback_window_days
+    where event_type = 'deal'
+        and cancelled_date between credit_date and credit_date + clawback_window_days
 )
 select
-    md5(concat_ws('|', 'deal', deal_id, employee_id, credit_type,
+    md5(concat_ws('|', event_type, event_id, employee_id, credit_type,
         coalesce(rollup_from_employee_id, ''), plan_id, component_id,
         case when is_reversal then 'reversal' else 'credit' end)) as credit_id,
-    deal_id, employee_id, credit_type, is_reversal, credit_date,
+    event_type, event_id, deal_id, employee_id, credit_type, is_reversal, credit_date,
     sum(source_amount) as source_amount, source_currency, fx_rate, sum(amount) as amount,
     plan_currency as currency, plan_id, component_id, rollup_from_employee_id
 from credits
@@ -281,7 +333,8 @@ spiff_shares as (
         on pc.plan_id = s.plan_id
         and list_contains(s.deal_types, pc.deal_type)
         and pc.credit_date between s.from_date and s.to_date
-    where pc.credit_type in ('direct', 'split')
+    where pc.event_type = 'deal'
+        and pc.credit_type in ('direct', 'split')
         and pc.fx_rate is not null
         and (trunc(deals.amount::decimal(38, 14))::decimal(38, 0) * pc.fx_rate
             + ((deals.amount::decimal(38, 14) - trunc(deals.amount::decimal(38, 14)))
@@ -312,7 +365,7 @@ create or replace table floor_out.credits as
 with
 bounds as (select min(month_start) as first_month, max(month_end) as through_end from months),
 all_credits as (
-    select credit_id, 'deal' as event_type, deal_id as event_id, deal_id, employee_id,
+    select credit_id, event_type, event_id, deal_id, employee_id,
         credit_type, is_reversal, credit_date, quota_period_start, source_amount,
         source_currency, fx_rate, amount, currency, plan_id, component_id,
         rollup_from_employee_id

@@ -18,6 +18,11 @@ whole process tree):
                                         first one paid, so nothing earlier must be closed)
   6. the floor for 2026-10              must equal the close's drafts row for row
 
+With ``--bookings-only`` every component of the generated plans is set to ``measure: bookings``
+(the landing data, invoices and payments included, stays the same), and the figures go to
+``bench/results/<size>-bookings-only.json``: the cost of the billing and collection measures
+(rule 4.2; the demo pays its customer success managers on collections) is the difference.
+
 Start-up costs come from the Dagster instance (run and step timings) and dbt's
 run_results.json (``<workspace>/.openspm/dbt/``): process start-up = command wall - Dagster run;
 dbt start-up = dbt step - run_results elapsed. Figures go to bench/results/<size>.json and a
@@ -204,11 +209,26 @@ def set_first_period(ws: Path, period: str) -> None:
     adjustments.write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
 
 
-def bench_size(deals: int, employees: int, scratch: Path) -> dict[str, Any]:
+def bookings_only(ws: Path) -> int:
+    """Set every component of the workspace's plans to ``measure: bookings``; how many changed."""
+    changed = 0
+    for path in sorted((ws / "comp" / "plans").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        new, count = re.subn(r"(?m)^(\s+measure:) (billings|collections)$", r"\1 bookings", text)
+        if count:
+            path.write_text(new, encoding="utf-8")
+            changed += count
+    return changed
+
+
+def bench_size(
+    deals: int, employees: int, scratch: Path, *, only_bookings: bool = False
+) -> dict[str, Any]:
     ws = scratch / f"ws-{label(deals)}"
     home = dagster_home(scratch / f"dagster-{label(deals)}")
     out: dict[str, Any] = {"size": label(deals), "deals": deals, "employees": employees,
                            "months": MONTHS, "first_month": START.isoformat()[:7]}  # fmt: skip
+    out["measures"] = "bookings only" if only_bookings else "as generated"
     print(f"\n== {label(deals)}: {deals:,} deals, {employees:,} employees, {MONTHS} months",
           flush=True)  # fmt: skip
     started = time.perf_counter()
@@ -216,6 +236,8 @@ def bench_size(deals: int, employees: int, scratch: Path) -> dict[str, Any]:
     out["generate"] = {"seconds": time.perf_counter() - started, "rows": summary.rows,
                        "files": summary.files}  # fmt: skip
     print(f"  generated: {summary}", flush=True)
+    if only_bookings:
+        print(f"  bookings only: {bookings_only(ws)} component(s) set to bookings", flush=True)
     problems = check_comp_config(ws)
     if problems:
         raise SystemExit(f"generated comp/ is invalid ({len(problems)} problems): {problems[0]}")
@@ -329,6 +351,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--scratch", type=Path, default=None, help="default: a temporary folder")
     parser.add_argument("--keep", action="store_true", help="keep the generated workspaces")
+    parser.add_argument(
+        "--bookings-only",
+        action="store_true",
+        help="every component on bookings (the cost of the measures is the difference)",
+    )
     args = parser.parse_args(argv)
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="openspm-bench-"))
     RESULTS.mkdir(exist_ok=True)
@@ -338,9 +365,10 @@ def main(argv: list[str] | None = None) -> int:
         for text in args.sizes.split(","):
             deals = parse_size(text.strip())
             employees = args.employees or 10_000
-            out = bench_size(deals, employees, scratch)
+            out = bench_size(deals, employees, scratch, only_bookings=args.bookings_only)
             out["machine"] = about
-            path = RESULTS / f"{out['size']}.json"
+            suffix = "-bookings-only" if args.bookings_only else ""
+            path = RESULTS / f"{out['size']}{suffix}.json"
             path.write_text(json.dumps(out, indent=1, default=str) + "\n", encoding="utf-8")
             report(out)
             if not args.keep:

@@ -15,9 +15,11 @@ from pathlib import Path
 import duckdb
 
 from openspm.comp import check_comp_config
-from openspm.forecast import forecast_section
+from openspm.dbt_project import DbtProjectError
+from openspm.forecast import outlook_section
 from openspm.ingest import delivered_employee_ids
 from openspm.leaderboard import leaderboard_section
+from openspm.publish import FINANCE_SCHEMA
 from openspm.quality import (
     CHECKS,
     PUBLISHED,
@@ -31,6 +33,8 @@ from openspm.quality import (
     write_report,
 )
 from openspm.quality.findings import not_run, outcome
+from openspm.quality.report import CurrencyTotals
+from openspm.totals import payout_totals
 from openspm.workspace import Workspace
 
 COMP_CHECK = "compensation_configuration"
@@ -116,9 +120,10 @@ def write_close_report(
     try:
         outcomes = gather_outcomes(ws, connection, period, run_id, comp_passed=status == PUBLISHED)
         listed = _exceptions(connection, period)
+        totals = _totals(connection, period, published=status == PUBLISHED)
         sections = leaderboard_section(connection, period, published=status == PUBLISHED)
         if status == PUBLISHED:
-            sections += forecast_section(connection, ws, period)
+            sections += outlook_section(connection, ws, period)
     finally:
         if connection is not None:
             connection.close()
@@ -131,8 +136,22 @@ def write_close_report(
         outcomes,
         listed,
         sections,
+        totals=totals,
     )
     return ReportFiles(md, html, outcomes)
+
+
+def _totals(
+    connection: duckdb.DuckDBPyConnection | None, period: str, *, published: bool
+) -> list[CurrencyTotals]:
+    """The month's payouts per currency: published ones, else the drafts (when computed)."""
+    if connection is None:
+        return []
+    try:
+        rows = payout_totals(connection, period, FINANCE_SCHEMA if published else "marts")
+    except (duckdb.Error, DbtProjectError):
+        return []
+    return [CurrencyTotals(*row) for row in rows]
 
 
 def _exceptions(connection: duckdb.DuckDBPyConnection | None, period: str) -> list[Finding]:

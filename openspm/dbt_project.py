@@ -24,6 +24,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 WAREHOUSE_ENV = "OPENSPM_WAREHOUSE"  # read by dbt_project/profiles.yml
+# The months dbt settles, read by int_engine_months (dbt vars of the same names win).
+FIRST_PERIOD_ENV = "OPENSPM_FIRST_PERIOD"
+THROUGH_PERIOD_ENV = "OPENSPM_THROUGH_PERIOD"
 META_KEY = "openspm"  # models' own settings for OpenSPM: meta: {openspm: {...}}
 
 

@@ -155,6 +155,7 @@ ENTITIES: tuple[Entity, ...] = (
         "erp",
         "invoices",
         key=("invoice_id",),
+        deletable=True,
         columns=(
             Column("invoice_id"),
             Column("deal_id"),
@@ -163,12 +164,14 @@ ENTITIES: tuple[Entity, ...] = (
             Column("currency", T.CURRENCY),
             Column("status", T.ENUM, values=("open", "paid", "void")),
             _MODIFIED,
+            _DELETED,  # contract v1.1
         ),
     ),
     Entity(
         "erp",
         "payments",
         key=("payment_id",),
+        deletable=True,
         columns=(
             Column("payment_id"),
             Column("invoice_id"),
@@ -176,6 +179,7 @@ ENTITIES: tuple[Entity, ...] = (
             AMOUNT,
             Column("currency", T.CURRENCY),
             _MODIFIED,
+            _DELETED,  # contract v1.1
         ),
     ),
     Entity(

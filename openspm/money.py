@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 CENT = Decimal("0.01")
@@ -27,3 +28,10 @@ def cents(value: Decimal) -> Decimal:
     with localcontext() as context:
         context.prec = 80
         return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_totals(totals: Mapping[str, Decimal]) -> str:
+    """``EUR 1,234.50, USD 20.00`` (one amount per currency, never one sum); ``none``."""
+    if not totals:
+        return "none"
+    return ", ".join(f"{currency} {amount:,.2f}" for currency, amount in sorted(totals.items()))

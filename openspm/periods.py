@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from openspm.settings import SettingsError
 from openspm.warehouse import read_only
 from openspm.workspace import Workspace
 
@@ -101,10 +102,22 @@ def period_of_partition_key(key: str) -> str:
     return parse_period(f"{match.group(1)}-{match.group(2)}")
 
 
-def partitions_start() -> str:
-    """First month of the Dagster partitions: $OPENSPM_PARTITIONS_START, else 2020-01."""
-    raw = os.environ.get(PARTITIONS_START_ENV, DEFAULT_PARTITIONS_START)
-    return parse_period(raw, f"${PARTITIONS_START_ENV}")
+def partitions_start(workspace: Workspace | None = None) -> str:
+    """First month of a workspace's Dagster partitions: its first_period.
+
+    ``$OPENSPM_PARTITIONS_START`` overrides it; without a workspace, or when its first_period is
+    unknown (no settings, no assignment yet), 2020-01. Read from openspm.yaml and
+    comp/plan_assignments.csv only (never the warehouse, which another process may be writing).
+    """
+    raw = os.environ.get(PARTITIONS_START_ENV)
+    if raw:
+        return parse_period(raw, f"${PARTITIONS_START_ENV}")
+    if workspace is not None:
+        try:
+            return first_period(workspace, use_warehouse=False)
+        except (PeriodError, SettingsError):
+            pass
+    return DEFAULT_PARTITIONS_START
 
 
 def _earliest_in_table(connection: duckdb.DuckDBPyConnection) -> date | None:
@@ -131,16 +144,24 @@ def _earliest_in_file(path: Path) -> date | None:
     return earliest
 
 
-def first_period(workspace: Workspace, connection: duckdb.DuckDBPyConnection | None = None) -> str:
+def first_period(
+    workspace: Workspace,
+    connection: duckdb.DuckDBPyConnection | None = None,
+    *,
+    use_warehouse: bool = True,
+) -> str:
     """openspm.yaml ``first_period``, else the month of the earliest plan assignment.
 
     The assignment comes from the table comp.plan_assignments (read through ``connection``,
-    else read-only from the workspace's warehouse when it exists) when the warehouse has it,
-    else from the file comp/plan_assignments.csv (docs/contract.md section 4.12).
+    else read-only from the workspace's warehouse when it exists and ``use_warehouse``) when
+    the warehouse has it, else from the file comp/plan_assignments.csv (docs/contract.md
+    section 4.12).
     """
     if workspace.settings.first_period:
         return parse_period(workspace.settings.first_period, "first_period")
-    if connection is None:
+    if not use_warehouse:
+        earliest = None
+    elif connection is None:
         with read_only(workspace) as reader:
             earliest = _earliest_in_table(reader) if reader is not None else None
     else:

@@ -9,6 +9,7 @@ tables first (the engine reads the published history).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,6 +17,7 @@ from decimal import Decimal
 import duckdb
 
 from openspm.dbt_project import DbtProjectError, Manifest, project_manifest
+from openspm.money import format_totals
 from openspm.periods import parse_period, period_range
 from openspm.quality.findings import CheckOutcome
 from openspm.quality.reconciliations import check_net_payout, check_payout_lines
@@ -83,6 +85,14 @@ PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
         "component_id VARCHAR",
         "rollup_from_employee_id VARCHAR",
     ),
+    # the recoverable draw balance around each payout (extension, statements show it)
+    "draw_balances": (
+        "employee_id VARCHAR NOT NULL",
+        "period VARCHAR NOT NULL",
+        "currency VARCHAR",
+        "draw_balance_before DECIMAL(18,2)",
+        "draw_balance_after DECIMAL(18,2)",
+    ),
     # the manual adjustments each close paid, with their ids (docs/contract.md section 3)
     "adjustments": (
         "adjustment_id VARCHAR NOT NULL",
@@ -149,6 +159,11 @@ class CloseRefused(RuntimeError):
     """A month cannot be published; the message is one line naming the cause."""
 
 
+class OutOfOrder(CloseRefused):
+    """The request cannot be met as asked (the month is closed, before first_period, or an
+    earlier month is open): nothing was attempted, so nothing is recorded as failing."""
+
+
 def draft_tables(manifest: Manifest | None = None) -> dict[str, str]:
     """Published table (``payouts``) -> the draft mart it is copied from (``marts.fct_payouts``).
 
@@ -180,17 +195,31 @@ class PublishReport:
     period: str
     run_id: str
     published_at: datetime
-    payouts: int
-    lines: int
-    attainment: int
-    credits: int
-    net_total: Decimal
+    counts: Mapping[str, int]  # published table -> rows of the month
+    net: Mapping[str, Decimal]  # currency -> net payouts of the month
+    net_total: Decimal  # finance.closes.net_total: a control sum over every currency
+
+    @property
+    def payouts(self) -> int:
+        return self.counts["payouts"]
+
+    @property
+    def lines(self) -> int:
+        return self.counts["payout_lines"]
+
+    @property
+    def attainment(self) -> int:
+        return self.counts["attainment"]
+
+    @property
+    def credits(self) -> int:
+        return self.counts["credits"]
 
     def __str__(self) -> str:
         return (
             f"{self.period} published: {self.payouts} payouts, {self.lines} lines, "
-            f"{self.attainment} attainment rows, {self.credits} credits, net total "
-            f"{self.net_total} (run {self.run_id})"
+            f"{self.attainment} attainment rows, {self.credits} credit ledger entries; net "
+            f"{format_totals(self.net)} (run {self.run_id})"
         )
 
 
@@ -291,6 +320,16 @@ def _insert(
     )
 
 
+def published_net(connection: duckdb.DuckDBPyConnection, period: str) -> dict[str, Decimal]:
+    """The published net payouts of ``period`` per payout currency."""
+    rows = connection.execute(
+        f"select currency, sum(net_payout) from {FINANCE_SCHEMA}.payouts where period = ? "
+        "group by 1 order by 1",
+        [period],
+    ).fetchall()
+    return {str(currency): Decimal(net or 0) for currency, net in rows}
+
+
 def _reconcile(connection: duckdb.DuckDBPyConnection, period: str, run_id: str) -> None:
     """The published month's payouts against their lines: the blocking checks, on finance.*."""
     duplicated = connection.execute(
@@ -336,7 +375,7 @@ def publish_period(
     try:
         why = refusal(connection, period, first)
         if why:
-            raise CloseRefused(why)
+            raise OutOfOrder(why)
         missing = missing_tables(connection, drafts.values())
         if missing:
             raise CloseRefused(
@@ -380,9 +419,7 @@ def publish_period(
         period,
         run_id,
         published_at,
-        counts["payouts"],
-        counts["payout_lines"],
-        counts["attainment"],
-        counts["credits"],
+        counts,
+        published_net(connection, period),
         Decimal(net_total),
     )

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from openspm.source_settings import KeyedValueError, SourceSettings, check_kinds, check_sources
 
@@ -48,6 +55,79 @@ class AccountingSettings(GlAccounts):
     default_contract_term_months: Annotated[int, Field(ge=1)] = 12
 
 
+EARNING_TYPES = (
+    "commission",
+    "spiff",
+    "draw_top_up",
+    "draw_recovery",
+    "adjustments",
+    "negative_carry_in",
+)
+PAYROLL_FIELDS = (
+    "employee_id",
+    "employee_name",
+    "period",
+    "pay_date",
+    "earning_type",
+    "earning_code",
+    "amount",
+    "currency",
+)
+
+
+class EarningCodes(_Strict):
+    """Payroll earning code of each earning type (one payroll row per type and employee)."""
+
+    commission: Annotated[str, Field(min_length=1)] = "COMM"
+    spiff: Annotated[str, Field(min_length=1)] = "SPIFF"
+    draw_top_up: Annotated[str, Field(min_length=1)] = "DRAW"
+    draw_recovery: Annotated[str, Field(min_length=1)] = "DRAWREC"
+    adjustments: Annotated[str, Field(min_length=1)] = "ADJ"
+    negative_carry_in: Annotated[str, Field(min_length=1)] = "NEGCARRY"
+
+
+class PayrollColumns(_Strict):
+    """Header of each column of payroll.csv (the columns keep this order)."""
+
+    employee_id: Annotated[str, Field(min_length=1)] = "employee_id"
+    employee_name: Annotated[str, Field(min_length=1)] = "employee_name"
+    period: Annotated[str, Field(min_length=1)] = "period"
+    pay_date: Annotated[str, Field(min_length=1)] = "pay_date"
+    earning_type: Annotated[str, Field(min_length=1)] = "earning_type"
+    earning_code: Annotated[str, Field(min_length=1)] = "earning_code"
+    amount: Annotated[str, Field(min_length=1)] = "amount"
+    currency: Annotated[str, Field(min_length=1)] = "currency"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> PayrollColumns:
+        names = [getattr(self, f) for f in PAYROLL_FIELDS]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"column name(s) given to more than one column: {', '.join(twice)}")
+        return self
+
+
+class PayrollSettings(_Strict):
+    """The payroll export ``out/<YYYY-MM>/payroll.csv`` (docs/statements.md).
+
+    The pay date of month p is ``pay_day`` (a day number, or ``last``; a day past the month's
+    end is its last day) of p itself (``pay_month: same``) or of the month after (``next``).
+    """
+
+    pay_month: Literal["same", "next"] = "next"
+    pay_day: int | Literal["last"] = 15
+    earning_codes: EarningCodes = EarningCodes()
+    columns: PayrollColumns = PayrollColumns()
+
+    @field_validator("pay_day", mode="before")
+    @classmethod
+    def _day(cls, value: Any) -> int | str:
+        if value == "last" or (isinstance(value, int) and not isinstance(value, bool)
+                               and 1 <= value <= 31):
+            return value
+        raise ValueError("a day of the month (1 to 31) or 'last'")
+
+
 class LeaderboardSettings(_Strict):
     """The leaderboard (docs/modelling.md): whether a statement shows the rep's rank."""
 
@@ -63,6 +143,7 @@ class Settings(_Strict):
     warehouse: str = "warehouse.duckdb"
     accounting: AccountingSettings = AccountingSettings()
     leaderboard: LeaderboardSettings = LeaderboardSettings()
+    payroll: PayrollSettings = PayrollSettings()
     sources: dict[Literal["crm", "erp", "hris"], SourceSettings] = {}
 
     @field_validator("reporting_currency")

@@ -72,3 +72,8 @@ class Workspace:
     def state_dir(self) -> Path:
         """Working files of runs on the warehouse (dbt's artifacts), kept beside it."""
         return self.warehouse_path.parent / ".openspm"
+
+    @property
+    def logs_dir(self) -> Path:
+        """The log files of the commands' runs (full detail of every failure)."""
+        return self.root / ".openspm" / "logs"

@@ -6,8 +6,10 @@ import dagster as dg
 
 from assets.ingestion import RAW_SCHEMA
 from assets.modelling import FORECAST_GROUP, MODELLING_GROUP, estimate_deal_op
-from assets.publish import PUBLISHED_MONTH
+from assets.month_files import MONTH_FILES, STAGED_MONTH_FILES
+from assets.publish import PUBLISHED_KEYS
 from assets.sources import SOURCE_PREFIX
+from pipelines.hooks import close_failure_report
 
 ingest_job = dg.define_asset_job(
     name="ingest_job",
@@ -27,11 +29,10 @@ pull_job = dg.define_asset_job(
     ),
 )
 
+CLOSE_ONLY = dg.AssetSelection.assets(STAGED_MONTH_FILES, *PUBLISHED_KEYS, MONTH_FILES)
 # What-ifs (docs/modelling.md) run in their own jobs only: never part of a draft run or a close.
 WHAT_IFS = dg.AssetSelection.groups(MODELLING_GROUP, FORECAST_GROUP)
-DRAFTS = (
-    dg.AssetSelection.all() - dg.AssetSelection.assets(PUBLISHED_MONTH) - SOURCES - WHAT_IFS
-)
+DRAFTS = dg.AssetSelection.all() - CLOSE_ONLY - SOURCES - WHAT_IFS
 
 pipeline_job = dg.define_asset_job(
     name="pipeline_job",
@@ -47,8 +48,11 @@ close_job = dg.define_asset_job(
     selection=dg.AssetSelection.all() - SOURCES - WHAT_IFS,
     description=(
         "Close one month: ingest, comp tables, dbt build through the month with every blocking "
-        "check, then publish it into finance.* (refused if closed or an earlier month is open)."
+        "check, stage the month's files (statements, payroll) behind the totals gate, publish "
+        "it into finance.* (refused if closed or an earlier month is open), then put its files "
+        "in place; a failed close writes only its close report."
     ),
+    hooks={close_failure_report},
 )
 
 modelling_job = dg.define_asset_job(

@@ -1,70 +1,99 @@
-"""``openspm validate``: every check of a close, run on a scratch copy of the warehouse.
+"""``openspm validate``: every check of the next close, run on a scratch copy of the warehouse.
 
-The drafts pipeline runs with every check against a copy of the workspace's warehouse, so the
-workspace's own warehouse and folders are not changed; the month checked is the one the run's
-checks looked at (else the latest month with drafts).
+The drafts pipeline runs with every check, through the month a close would publish next,
+against a copy of the workspace's warehouse kept in ``.openspm/validate/`` (a fixed place, so
+dbt's partial parsing serves the next validation too). The workspace's own warehouse, landing
+and comp folders and its ``out/`` are not changed.
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from openspm.close_report import write_close_report
-from openspm.publish import latest_drafted_period
+from openspm.lock import workspace_lock
+from openspm.periods import first_period, next_period, partition_key, period_of, period_range
+from openspm.publish import closed_periods, latest_drafted_period
 from openspm.quality import CheckOutcome, load_outcomes
 from openspm.quality.report import VALIDATED
+from openspm.warehouse import read_only
 from openspm.workspace import Workspace
+from pipelines.run_log import Listener
 from pipelines.runner import PipelineError, run_job
+
+SCRATCH_DIR = "validate"
 
 
 @dataclass(frozen=True)
 class CheckedWorkspace:
     """What ``openspm validate`` found by running every check on a scratch warehouse."""
 
-    period: str | None
+    period: str | None  # the month checked: the one a close would publish next
     outcomes: list[CheckOutcome]
     failure: str | None  # the run's one-line cause when it stopped before its checks
     report: Path | None
+    log_path: Path | None = None
 
     @property
     def blocking(self) -> list[CheckOutcome]:
         return [o for o in self.outcomes if o.blocks]
 
 
+def next_month_to_close(workspace: Workspace, today: str) -> str:
+    """The first month from first_period that is not closed (``today``: the current month)."""
+    first = first_period(workspace)
+    with read_only(workspace) as connection:
+        closed = closed_periods(connection)
+    last = max([*closed, first, today])
+    return next(m for m in period_range(first, next_period(last)) if m not in closed)
+
+
 def check_workspace(
-    workspace: Workspace, *, report_dir: Path | None = None, quiet: bool = True
+    workspace: Workspace,
+    *,
+    report_dir: Path | None = None,
+    listener: Listener | None = None,
+    today: str | None = None,
 ) -> CheckedWorkspace:
     """Run the drafts pipeline, with every check, on a scratch copy of the warehouse.
 
     ``report_dir``, when given, receives the report (Markdown and HTML).
     """
-    with tempfile.TemporaryDirectory(prefix="openspm-validate-") as scratch:
-        copy = Path(scratch) / "warehouse.duckdb"
+    current = today or period_of(date.today())
+    with workspace_lock(workspace.root, "validate"):
+        month = next_month_to_close(workspace, current)
+        scratch = workspace.root / ".openspm" / SCRATCH_DIR
+        scratch.mkdir(parents=True, exist_ok=True)
+        copy = scratch / "warehouse.duckdb"
         source = workspace.warehouse_path
         for suffix in ("", ".wal"):
             original = source.with_name(source.name + suffix)
+            target = copy.with_name(copy.name + suffix)
+            target.unlink(missing_ok=True)
             if original.exists():
-                shutil.copy2(original, copy.with_name(copy.name + suffix))
+                shutil.copy2(original, target)
         scratch_ws = Workspace(workspace.root, warehouse_override=copy)
-        failure = None
+        failure, log_path = None, None
+        key = partition_key(month) if month <= current else None
         try:
-            run_id = run_job("pipeline_job", scratch_ws, quiet=quiet).run_id
+            summary = run_job("pipeline_job", scratch_ws, partition_key=key, listener=listener)
+            run_id, log_path = summary.run_id, summary.log_path
         except PipelineError as exc:
-            run_id, failure = exc.run_id, str(exc)
-        period = _checked_period(copy, run_id)
-        if period is None:
-            return CheckedWorkspace(None, [], failure or "no month was checked", None)
+            run_id, failure, log_path = exc.run_id, str(exc), exc.log_path
+        period = _checked_period(copy, run_id) or month
+        if run_id is None:
+            return CheckedWorkspace(period, [], failure or "no month was checked", None, log_path)
         if report_dir is not None:
             files = write_close_report(scratch_ws, period, run_id, VALIDATED, None, report_dir)
-            return CheckedWorkspace(period, files.outcomes, failure, files.html)
+            return CheckedWorkspace(period, files.outcomes, failure, files.html, log_path)
         with duckdb.connect(str(copy), read_only=True) as connection:
-            outcomes = load_outcomes(connection, run_id) if run_id else []
-        return CheckedWorkspace(period, outcomes, failure, None)
+            outcomes = load_outcomes(connection, run_id)
+        return CheckedWorkspace(period, outcomes, failure, None, log_path)
 
 
 def _checked_period(warehouse: Path, run_id: str | None) -> str | None:

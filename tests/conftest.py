@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,5 +58,35 @@ def make_workspace(root: Path, *, seed: int = 11, size: DemoSize = SMALL) -> Wor
 def built_demo(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """A small demo workspace after one full pipeline run (ingestion and dbt build)."""
     workspace = make_workspace(tmp_path_factory.mktemp("built_demo"))
-    run_job("pipeline_job", workspace, quiet=True)
+    run_job("pipeline_job", workspace)
     return workspace
+
+
+OPENSPM = Path(sys.executable).parent / "openspm"  # the command as users run it
+
+
+def copy_workspace(source: Workspace, root: Path) -> Workspace:
+    """A copy of a built workspace (warehouse and dbt folder too; no lock, logs or scratch)."""
+    ignore = shutil.ignore_patterns("lock", "logs", "validate", "status.json")
+    shutil.copytree(source.root, root, ignore=ignore)
+    return Workspace.open(root)
+
+
+@pytest.fixture
+def demo_copy(built_demo: Workspace, tmp_path: Path) -> Workspace:
+    """A fresh copy of the session's built demo, for a test that changes it."""
+    return copy_workspace(built_demo, tmp_path / "demo")
+
+
+def cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``openspm`` in a subprocess (not a terminal: plain output), as a user would."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", WORKSPACE_ENV)}
+    return subprocess.run(
+        [str(OPENSPM), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -37,6 +37,15 @@ DEAL_COLUMNS = (
     "is_deleted",
     "modified_at",
 )
+INVOICE_COLUMNS = (
+    "invoice_id", "deal_id", "invoice_date", "amount", "currency", "status", "is_deleted",
+    "modified_at",
+)  # fmt: skip
+PAYMENT_COLUMNS = (
+    "payment_id", "invoice_id", "payment_date", "amount", "currency", "is_deleted", "modified_at",
+)  # fmt: skip
+COLUMNS = {"crm/deals": DEAL_COLUMNS, "erp/invoices": INVOICE_COLUMNS,
+           "erp/payments": PAYMENT_COLUMNS}  # fmt: skip
 
 
 def plan_yaml(
@@ -60,10 +69,17 @@ def plan_yaml(
     return text
 
 
-def flat_component(component_id: str, rate: str, deal_types: str = "[new_business]") -> str:
+def flat_component(
+    component_id: str,
+    rate: str,
+    deal_types: str = "[new_business]",
+    *,
+    measure: str = "bookings",
+    credit_types: str = "[direct, split]",
+) -> str:
     return (
-        f"  - id: {component_id}\n    measure: bookings\n    deal_types: {deal_types}\n"
-        f"    credit_types: [direct, split]\n    rates: {{method: flat, rate: {rate}}}\n"
+        f"  - id: {component_id}\n    measure: {measure}\n    deal_types: {deal_types}\n"
+        f"    credit_types: {credit_types}\n    rates: {{method: flat, rate: {rate}}}\n"
     )
 
 
@@ -149,7 +165,7 @@ class Scenario:
         folder = self.root / "landing" / entity
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"batch-{self.batch:03d}.csv"
-        columns = DEAL_COLUMNS if entity == "crm/deals" else list(rows[0])
+        columns = COLUMNS.get(entity) or list(rows[0])
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
@@ -157,12 +173,24 @@ class Scenario:
                 writer.writerow({c: row.get(c, "") for c in columns})
         return path
 
-    def deals(self, *deals: Mapping[str, Any]) -> None:
+    def deals(self, *deals: Mapping[str, Any]) -> Path:
         """A batch of deals; each batch's versions are newer than every earlier batch's."""
-        stamp = (datetime(2026, 1, 1) + timedelta(minutes=self.batch)).strftime(
+        return self.land("crm/deals", [{"modified_at": self._stamp()} | dict(d) for d in deals])
+
+    def invoices(self, *invoices: Mapping[str, Any]) -> Path:
+        """A batch of erp/invoices (``invoice(...)`` rows), newer than every earlier batch."""
+        stamp = self._stamp()
+        return self.land("erp/invoices", [{"modified_at": stamp} | dict(i) for i in invoices])
+
+    def payments(self, *payments: Mapping[str, Any]) -> Path:
+        """A batch of erp/payments (``payment(...)`` rows), newer than every earlier batch."""
+        stamp = self._stamp()
+        return self.land("erp/payments", [{"modified_at": stamp} | dict(p) for p in payments])
+
+    def _stamp(self) -> str:
+        return (datetime(2026, 1, 1) + timedelta(minutes=self.batch)).strftime(
             "%Y-%m-%dT%H:%M:%SZ"
         )
-        self.land("crm/deals", [{"modified_at": stamp} | dict(d) for d in deals])
 
     # ------------------------------------------------------------------------- running
 
@@ -230,6 +258,44 @@ def deal(
         "stage": "closed_won",
         "is_won": "true",
         "close_date": close_date,
+        "amount": amount,
+        "currency": currency,
+    } | extra
+
+
+def invoice(
+    invoice_id: str,
+    deal_id: str,
+    invoice_date: str,
+    amount: str,
+    *,
+    currency: str = "USD",
+    status: str = "open",
+    **extra: str,
+) -> dict[str, str]:
+    return {
+        "invoice_id": invoice_id,
+        "deal_id": deal_id,
+        "invoice_date": invoice_date,
+        "amount": amount,
+        "currency": currency,
+        "status": status,
+    } | extra
+
+
+def payment(
+    payment_id: str,
+    invoice_id: str,
+    payment_date: str,
+    amount: str,
+    *,
+    currency: str = "USD",
+    **extra: str,
+) -> dict[str, str]:
+    return {
+        "payment_id": payment_id,
+        "invoice_id": invoice_id,
+        "payment_date": payment_date,
         "amount": amount,
         "currency": currency,
     } | extra

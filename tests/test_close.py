@@ -31,17 +31,19 @@ from openspm.periods import (
     period_of_partition_key,
     period_range,
 )
-from openspm.publish import CloseRefused, publish_period
+from openspm.publish import PUBLISHED_TABLES, CloseRefused, publish_period
+from openspm.statements import repair_month_files
 from openspm.status import month_statuses, record_attempt
+from openspm.warehouse import table_exists
 from openspm.workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 PERIODS = ["2026-01", "2026-02", "2026-03"]
 FINANCE_TABLES = (
-    "payouts", "payout_lines", "attainment", "credits", "adjustments", "opening_balances",
-    "leaderboard", "closes",
-)  # fmt: skip
+    "payouts", "payout_lines", "attainment", "credits", "draw_balances", "adjustments",
+    "opening_balances", "leaderboard", "closes",
+)
 
 
 def add_drafts(connection: duckdb.DuckDBPyConnection, periods: list[str] = PERIODS) -> None:
@@ -71,6 +73,11 @@ def add_drafts(connection: duckdb.DuckDBPyConnection, periods: list[str] = PERIO
         quota_period_start date, source_amount decimal(38,14), source_currency varchar,
         fx_rate decimal(24,12), amount decimal(38,14), currency varchar, plan_id varchar,
         component_id varchar, rollup_from_employee_id varchar)"""
+    )
+    connection.execute(
+        """create table if not exists marts.fct_draw_balances (employee_id varchar,
+        period varchar, currency varchar, draw_balance_before decimal(18,2),
+        draw_balance_after decimal(18,2))"""
     )
     connection.execute(
         """create table if not exists marts.fct_adjustments (adjustment_id varchar,
@@ -320,7 +327,7 @@ def test_a_kill_at_any_point_leaves_all_or_nothing(warehouse: Path, kill_after) 
     assert process.returncode == -signal.SIGKILL
     tables = snapshot(warehouse)
     if kill_after == "committed":
-        assert [len(tables[t]) for t in FINANCE_TABLES] == [3, 9, 3, 3, 0, 0, 3, 1]
+        assert [len(tables[t]) for t in FINANCE_TABLES] == [3, 9, 3, 3, 0, 0, 0, 3, 1]
         with (
             duckdb.connect(str(warehouse)) as connection,
             pytest.raises(CloseRefused, match="already closed"),
@@ -359,17 +366,23 @@ def test_status_lists_published_open_and_failing_months(tmp_path: Path) -> None:
         assert states[1] == ("2026-02", "open")
     result = runner.invoke(app, ["status", "--workspace", str(ws.root)])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    # 2026-01 was published here without a close: the next command writes its files
+    assert "2026-01 was published without its files; rebuilt from finance" in result.output
+    assert (ws.root / "out" / "2026-01" / "month-files.json").is_file()
+    lines = [s for s in result.output.splitlines() if not s.startswith("openspm: warning")]
     assert lines[0].startswith("2026-01  published  run run-jan") and "3 payouts" in lines[0]
     assert lines[1] == "2026-02  open"
     assert lines[2].startswith("2026-03  failing") and "dbt build failed: x" in lines[2]
-    assert lines[3] == "1 published, 1 open, 1 failing (first_period 2026-01)"
+    assert lines[3] == (
+        "1 published, 1 open, 1 failing (first_period 2026-01); next to close: 2026-02"
+    )
 
 
 def test_close_refusals_exit_non_zero_with_one_line(tmp_path: Path) -> None:
     ws = make_close_workspace(tmp_path / "ws")
     with duckdb.connect(str(ws.warehouse_path)) as connection:
         publish_period(connection, "2026-01", "run-jan", first_period="2026-01")
+    assert repair_month_files(ws) == ["2026-01"]  # what a close writes after publishing
     before = snapshot(ws.warehouse_path)
     cases = [
         (["--period", "2026-01"], "2026-01 is already closed (run run-jan"),
@@ -386,9 +399,21 @@ def test_close_refusals_exit_non_zero_with_one_line(tmp_path: Path) -> None:
         assert len(result.output.strip().splitlines()) == 1, result.output
         assert needle in result.output, result.output
     assert snapshot(ws.warehouse_path) == before
-    # the refusal of 2026-03 is visible in status
+    # a refused request changes nothing: no month is failing, none is listed beyond the data
     result = runner.invoke(app, ["status", "--workspace", str(ws.root)])
-    assert "2026-03  failing" in result.output and "close 2026-02 first" in result.output
+    assert result.output.splitlines() == [
+        result.output.splitlines()[0],
+        "2026-02  open",
+        "2026-03  open",
+        "1 published, 2 open, 0 failing (first_period 2026-01); next to close: 2026-02",
+    ]
+    for typo in ("2030-01", "2026-05"):  # after the data: refused, and nothing recorded
+        refused = runner.invoke(app, ["close", "--workspace", str(ws.root), "--period", typo])
+        assert refused.exit_code == 1 and "close 2026-02 first" in refused.output
+    again = runner.invoke(app, ["status", "--workspace", str(ws.root)])
+    assert again.output == result.output
+    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+        assert not table_exists(connection, "ops.close_attempts")  # nothing was ever recorded
 
 
 def test_period_options_are_validated(tmp_path: Path) -> None:
@@ -406,7 +431,10 @@ def test_months_outside_the_partitions_are_refused(tmp_path: Path) -> None:
     ws = make_close_workspace(tmp_path / "ws")
     result = runner.invoke(app, ["run", "--through", "2999-01", "--workspace", str(ws.root)])
     assert result.exit_code == 1
-    assert "month 2999-01 is outside the months Dagster knows: 2020-01" in result.output
+    assert (
+        "month 2999-01 is outside the months of this workspace: 2026-01 (first_period)"
+        in result.output
+    )
 
 
 @pytest.mark.parametrize("command", ["run", "close", "backfill", "status"])
@@ -429,18 +457,21 @@ def test_jobs_partitions_and_single_run_backfills() -> None:
     assert {"close_job", "pipeline_job", "ingest_job"} <= set(jobs)
     graph = defs.resolve_asset_graph()
     close_keys = jobs["close_job"].asset_layer.selected_asset_keys
-    assert dg.AssetKey("published_month") in close_keys
-    assert (
-        dg.AssetKey("published_month") not in jobs["pipeline_job"].asset_layer.selected_asset_keys
-    )
+    finance = {dg.AssetKey(["finance", t]) for t in (*PUBLISHED_TABLES, "closes")}
+    assert finance <= close_keys
+    assert not finance & jobs["pipeline_job"].asset_layer.selected_asset_keys
     partitioned = [k for k in close_keys if graph.get(k).partitions_def is not None]
     assert dg.AssetKey("fct_credits") in partitioned
     for key in partitioned:
         assert graph.get(key).backfill_policy == dg.BackfillPolicy.single_run(), key
     partitions = jobs["close_job"].partitions_def
     assert partitions.get_partition_keys()[0] == "2020-01-01"
-    published = graph.get(dg.AssetKey("published_month"))
-    assert dg.AssetKey("fct_credits") in published.parent_keys
+    published = graph.get(dg.AssetKey(["finance", "payouts"]))
+    assert published.parent_keys == {dg.AssetKey("fct_payouts")}
+    assert graph.get(dg.AssetKey(["finance", "credits"])).parent_keys == {
+        dg.AssetKey("fct_credits")
+    }
+    assert all(graph.get(k).description for k in finance)
     for name in ("close_job", "pipeline_job"):
         assert jobs[name].executor_def.name == "in_process"
 
@@ -474,11 +505,12 @@ def test_schedules_request_the_right_partitions() -> None:
 def test_publish_asset_publishes_one_partition_and_refuses_a_second_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assets.publish import published_month
+    from assets.publish import build_publication
     from assets.resources import WorkspaceResource
     from openspm.quality import CheckOutcome, Severity, Status
 
     ws = make_close_workspace(tmp_path / "ws")
+    published_month = build_publication("2026-01")
     resources = {"workspace": WorkspaceResource(path=str(ws.root))}
     instance = dg.DagsterInstance.ephemeral()
     # alone, without the data-quality checks in its run, the asset publishes nothing
@@ -503,8 +535,12 @@ def test_publish_asset_publishes_one_partition_and_refuses_a_second_time(
         [published_month], partition_key="2026-01-01", resources=resources, instance=instance
     )
     assert result.success
-    (materialization,) = result.asset_materializations_for_node("published_month")
-    assert materialization.metadata["payouts"].value == 3
+    materializations = {
+        m.asset_key.path[-1]: m.metadata
+        for m in result.asset_materializations_for_node("publish_month")
+    }
+    assert materializations["closes"]["payouts"].value == 3
+    assert materializations["payout_lines"]["rows"].value == 9
     with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
         assert connection.execute("select period, run_id from finance.closes").fetchall() == [
             ("2026-01", result.run_id)
@@ -520,28 +556,33 @@ def test_publish_asset_publishes_one_partition_and_refuses_a_second_time(
     assert not again.success
     assert snapshot(ws.warehouse_path) == before
     with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
-        (message,) = connection.execute(
-            "select message from ops.close_attempts where run_id = ?", [again.run_id]
-        ).fetchone()
-    assert "already closed" in message
+        assert connection.execute(  # refused as asked ("already closed"): nothing recorded
+            "select count(*) from ops.close_attempts where run_id = ?", [again.run_id]
+        ).fetchone() == (0,)
 
-    # the run failure sensor records a failed close launched from Dagster
+    # the run failure sensor records a failed close launched from Dagster, not a refusal
     from pipelines.sensors import close_failure_sensor
 
     monkeypatch.setenv("OPENSPM_WORKSPACE", str(ws.root))
-    failure = next(e for e in again.all_events if e.event_type_value == "PIPELINE_FAILURE")
-    context = dg.build_run_status_sensor_context(
-        sensor_name="close_failure_sensor",
-        dagster_event=failure,
-        dagster_instance=instance,
-        dagster_run=again.dagster_run,
-    ).for_run_failure()
-    close_failure_sensor(context)
-    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
-        rows = connection.execute(
-            "select period, ok from ops.close_attempts where run_id = ?", [again.run_id]
-        ).fetchall()
-    assert rows == [("2026-01", False)]
+
+    def sense(run: dg.ExecuteInProcessResult) -> list[tuple]:
+        failure = next(e for e in run.all_events if e.event_type_value == "PIPELINE_FAILURE")
+        context = dg.build_run_status_sensor_context(
+            sensor_name="close_failure_sensor",
+            dagster_event=failure,
+            dagster_instance=instance,
+            dagster_run=run.dagster_run,
+        ).for_run_failure()
+        close_failure_sensor(context)
+        with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+            return connection.execute(
+                "select period, ok from ops.close_attempts where run_id = ?", [run.run_id]
+            ).fetchall()
+
+    assert sense(again) == []
+    with duckdb.connect(str(ws.warehouse_path)) as connection:
+        connection.execute("delete from ops.close_attempts")
+    assert sense(unchecked) == [("2026-01", False)]
 
 
 # ---------------------------------------------------------------- end to end (real dbt engine)
@@ -615,3 +656,53 @@ def test_a_demo_closes_in_order_through_the_cli(tmp_path: Path) -> None:
     assert status.exit_code == 0, status.output
     assert f"{months[2]}  failing" in status.output and "hierarchy cycle" in status.output
     assert status.output.count("  published  ") == 2
+
+
+def test_a_failing_reason_goes_stale_when_an_earlier_month_is_published(tmp_path: Path) -> None:
+    """Issue 12 item 7: 2026-03 failed while 2026-02 was open; publishing 2026-02 afterwards
+    makes that failure a judgement of a past that changed: 2026-03 is open again."""
+    ws = make_close_workspace(tmp_path / "ws")
+    with duckdb.connect(str(ws.warehouse_path)) as connection:
+        publish_period(connection, "2026-01", "run-jan", first_period="2026-01")
+        record_attempt(connection, "2026-03", "close", "run-mar", False, "a blocking check failed")
+        before = {m.period: m.state for m in month_statuses(connection, "2026-01")}
+        assert before == {"2026-01": "published", "2026-02": "open", "2026-03": "failing"}
+        publish_period(connection, "2026-02", "run-feb", first_period="2026-01")
+        after = {m.period: (m.state, m.reason) for m in month_statuses(connection, "2026-01")}
+    assert after["2026-03"] == ("open", None)
+    listing = runner.invoke(app, ["status", "--workspace", str(ws.root)])
+    assert "a blocking check failed" not in listing.output
+    assert listing.output.splitlines()[-1].endswith("next to close: 2026-03")
+
+
+def test_close_through_stops_at_the_first_month_that_cannot_be_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop of `close --through`: months in order from the first open one; the first
+    failure stops it, naming the months closed before it (each close itself is the real one,
+    tested above and in tests/test_readme.py)."""
+    from pipelines import close as driver
+
+    ws = make_close_workspace(tmp_path / "ws")
+    with duckdb.connect(str(ws.warehouse_path)) as connection:
+        publish_period(connection, "2026-01", "run-jan", first_period="2026-01")
+    asked: list[str] = []
+
+    def close_month(ws: Workspace, month: str, **kwargs: object) -> driver.CloseResult:
+        asked.append(month)
+        if month == "2026-03":
+            raise driver.CloseError("2026-03 not published: a blocking check failed")
+        return driver.CloseResult(month, f"run-{month}", 1.0, 3, 9)
+
+    monkeypatch.setattr(driver, "close_month", close_month)
+    assert driver.months_to_close(ws, "2026-04") == ["2026-02", "2026-03", "2026-04"]
+    heard: list[str] = []
+    with pytest.raises(driver.CloseError) as stopped:
+        driver.close_through(ws, "2026-04", closed=lambda result: heard.append(result.period))
+    assert asked == ["2026-02", "2026-03"] and heard == ["2026-02"]
+    assert str(stopped.value) == (
+        "closed 1 month(s), 2026-02 to 2026-02; 2026-03 stopped the close: 2026-03 not "
+        "published: a blocking check failed"
+    )
+    with pytest.raises(driver.CloseError, match="before first_period 2026-01; nothing to close"):
+        driver.months_to_close(ws, "2025-12")

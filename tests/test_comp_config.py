@@ -226,11 +226,34 @@ def test_unknown_values_and_missing_keys(tmp_path: Path) -> None:
         ("name: Account Executive 2026\n", "title: Account Executive 2026\n"),
     )
     problems = problems_of(tmp_path, plans={"ae-2026.yaml": text})
-    find(problems, PLAN, 8, "components[0].measure", "should be 'bookings' (got 'revenue')")
+    find(
+        problems,
+        PLAN,
+        8,
+        "components[0].measure",
+        "should be 'bookings', 'billings' or 'collections' (got 'revenue')",
+    )
     find(problems, PLAN, 10, "components[0].credit_types[1]", "(got 'team')")
     find(problems, PLAN, 23, "components[1].rates.method", "(got 'tiered')")
     find(problems, PLAN, 1, "name", "required key is missing")
     find(problems, PLAN, 2, "title", "unknown key")
+
+
+def test_measure_defaults_to_bookings_and_names_billings_and_collections(tmp_path: Path) -> None:
+    """Rule 4.2: measure is optional (bookings); billings and collections are accepted."""
+    text = AE_PLAN.replace("    measure: bookings\n", "", 1).replace(
+        "    measure: bookings\n", "    measure: collections\n", 1
+    )
+    workspace = make_workspace(tmp_path, plans={"ae-2026.yaml": text})
+    config = load_comp_config(workspace)
+    measures = [c.measure for c in config.plan("AE-2026").components]
+    assert measures == ["bookings", "collections"]
+    with duckdb.connect() as connection:
+        write_comp_tables(config, connection)
+        rows = connection.execute(
+            "select component_id, measure from comp.plan_components order by component_number"
+        ).fetchall()
+    assert rows == [("new_business", "bookings"), ("renewals", "collections")]
 
 
 def test_tiers_must_start_at_zero_and_rise(tmp_path: Path) -> None:
@@ -619,7 +642,7 @@ def test_committed_schema_is_up_to_date() -> None:
 
 def test_guide_examples_validate(tmp_path: Path) -> None:
     examples = _guide_examples()
-    assert len(examples) == 3
+    assert len(examples) == 4
     plans = {f"example-{n}.yaml": text for n, text in enumerate(examples, start=1)}
     workspace = make_workspace(
         tmp_path,
@@ -627,7 +650,8 @@ def test_guide_examples_validate(tmp_path: Path) -> None:
         assignments="employee_id,plan_id,effective_from,effective_to,target_incentive\n"
         "E1,AE-2026,2026-01-01,,60000\n"
         "E2,SM-2026,2026-01-01,,40000\n"
-        "E3,AE-NEWHIRE-FY27,2026-05-01,,30000\n",
+        "E3,AE-NEWHIRE-FY27,2026-05-01,,30000\n"
+        "E4,CSM-2026,2026-01-01,,30000\n",
         quotas="employee_id,plan_id,component_id,period_start,quota\n"
         "E1,AE-2026,new_business,2026-01-01,800000\n"
         + "".join(f"E2,SM-2026,team_bookings,2026-{m:02d}-01,2000000\n" for m in (1, 4, 7, 10))
@@ -637,7 +661,11 @@ def test_guide_examples_validate(tmp_path: Path) -> None:
         ),
     )
     config = load_comp_config(workspace)
-    assert set(config.plans) == {"AE-2026", "SM-2026", "AE-NEWHIRE-FY27"}
+    assert set(config.plans) == {"AE-2026", "SM-2026", "AE-NEWHIRE-FY27", "CSM-2026"}
+    csm = config.plan("CSM-2026").components
+    assert [(c.id, c.measure) for c in csm] == [
+        ("renewals_booked", "bookings"), ("renewals_collected", "collections"),
+    ]
     assert config.plan("SM-2026").components[0].rates.method == "retroactive"
     draw = config.plan("AE-NEWHIRE-FY27").draw
     assert draw is not None and draw.kind == "recoverable"

@@ -74,7 +74,7 @@ def test_pull_job_materializes_pulls_then_loads(
         },
     }
     ws = workspace_with(tmp_path / "ws", crm=source)
-    summary = run_job("pull_job", ws, quiet=True)
+    summary = run_job("pull_job", ws)
     assert summary.steps == 2 * len(ENTITIES)
     assert len(all_rows(ws, "crm/deals")) == 1
     assert all_rows(ws, "crm/deals")[0]["deal_type"] == "new_business"
@@ -87,5 +87,5 @@ def test_pull_job_materializes_pulls_then_loads(
     refused = [{"message": "No such column", "errorCode": "INVALID_FIELD"}]
     fake.inject(Fault("status", path="/queryAll", times=1000, status=400, body=refused))
     with pytest.raises(PipelineError) as caught:
-        run_job("pull_job", ws, quiet=True)
+        run_job("pull_job", ws)
     assert "crm (salesforce)" in str(caught.value) and "INVALID_FIELD" in str(caught.value)

@@ -36,7 +36,7 @@ def pulled_demo(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
         report = pull_sources(workspace, environ=fake_demo.DEMO_ENV)
     assert not report.failures, report.objects
     assert not list(workspace.landing_dir.rglob("*.parquet"))  # all of it came by the pulls
-    run_job("pipeline_job", workspace, quiet=True)
+    run_job("pipeline_job", workspace)
     return workspace
 
 
@@ -51,7 +51,7 @@ def test_pulled_demo_pays_what_the_dropped_files_pay(
     lines = "select * from marts.fct_payout_lines order by all"
     assert query(pulled_demo, lines) == query(built_demo, lines)
 
-    result = close_month(pulled_demo, "2025-01", quiet=True)
+    result = close_month(pulled_demo, "2025-01")
     assert "2025-01" in str(result)
     published = query(pulled_demo, PAYOUTS.format(table="finance.payouts", where=""))
     expected = PAYOUTS.format(table="marts.fct_payouts", where="where period = '2025-01'")

@@ -75,3 +75,14 @@ def test_clawback_window_is_written_once(nodes: dict[str, dict[str, Any]]) -> No
     assert users == ["int_component_credits", "int_engine_spiff_credits"]
     for node in nodes.values():
         assert "cancelled_date - " not in node["raw_code"], node["name"]
+
+
+def test_the_measure_of_an_event_is_written_once(nodes: dict[str, dict[str, Any]]) -> None:
+    users = sorted(
+        n["name"]
+        for n in nodes.values()
+        if "macro.openspm.event_measure" in n["depends_on"]["macros"]
+    )
+    assert users == ["int_component_credits", "int_invoice_payment_credits"]
+    for node in nodes.values():
+        assert "when 'invoice' then 'billings'" not in node["raw_code"], node["name"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+from dagster._core.execution.api import create_execution_plan
 
 from openspm.entities import ENTITIES
 from pipelines.definitions import defs
@@ -39,6 +40,11 @@ def test_every_quality_check_is_an_asset_check_and_the_blocking_ones_block() -> 
         mine = [s for s in specs if s.name == check.name]
         assert mine, check.name
         assert all(s.blocking == check.blocking for s in mine), check.name
-    graph = defs.resolve_asset_graph()
-    published = graph.get(dg.AssetKey(["published_month"]))
-    assert {s.asset_key for s in specs} <= set(published.parent_keys)
+    # the publication step waits for the checks' step (it reads the outcomes they recorded)
+    plan = create_execution_plan(
+        defs.resolve_job_def("close_job"), run_config={}, tags={"dagster/partition": "2026-01-01"}
+    )
+    waits_for = {
+        key for i in plan.get_step_by_key("publish_month").step_inputs for key in i.dependency_keys
+    }
+    assert waits_for == {"data_quality_checks", "openspm_dbt_models"}

@@ -306,14 +306,15 @@ def test_assignments_do_not_overlap_and_quotas_cover_them(workspace: Path) -> No
 
 def test_plan_files_follow_the_contract(workspace: Path) -> None:
     methods, periods, features = set(), set(), set()
-    currencies = set()
+    currencies, measures = set(), set()
     for path in sorted((workspace / "comp/plans").glob("*.yaml")):
         plan = yaml.safe_load(path.read_text())
         assert plan["id"] == path.stem
         assert set(plan) <= PLAN_KEYS
         currencies.add(plan["currency"])
         for comp in plan["components"]:
-            assert set(comp) <= COMPONENT_KEYS and comp["measure"] == "bookings"
+            assert set(comp) <= COMPONENT_KEYS
+            measures.add((plan["id"].split("-")[0], comp["measure"]))
             assert set(comp["rates"]) <= RATES_KEYS
             methods.add(comp["rates"]["method"])
             if "tiers" in comp["rates"]:
@@ -339,6 +340,9 @@ def test_plan_files_follow_the_contract(workspace: Path) -> None:
     assert {"threshold", "cap", "spiff", "recoverable", "non_recoverable", "clawback", "rollup",
             "overlay", "direct", "split"} <= features  # fmt: skip
     assert currencies == {"USD", "EUR", "GBP"}
+    # one plan family, the customer success managers', is paid on collections (rule 4.2)
+    assert {role for role, measure in measures if measure == "collections"} == {"CSM"}
+    assert {measure for role, measure in measures if role != "CSM"} == {"bookings"}
 
 
 def test_fx_rates_cover_every_month_and_one_direction_only(

@@ -18,6 +18,7 @@ changes a company would make between closes:
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -281,3 +282,21 @@ def test_status_and_closes(scenario: Scenario) -> None:
     closes = scenario.query("select period from finance.closes order by 1")
     assert closes == [("2026-01",), ("2026-02",), ("2026-03",)]
     assert Path(scenario.root / "out" / "2026-03" / "close-report.md").exists()
+
+
+def test_statements_name_the_cause_of_each_restatement(scenario: Scenario) -> None:
+    """February's statements (docs/statements.md): E8's restatement comes from the quota
+    correction, E4's from the deleted deal, listed by deal."""
+
+    def restatements(employee: str) -> list[dict[str, str]]:
+        path = scenario.root / "out" / "2026-02" / "statements" / f"{employee}.csv"
+        with path.open(newline="", encoding="utf-8") as handle:
+            return [r for r in csv.DictReader(handle) if r["section"].startswith("restatement")]
+
+    [e8] = restatements("E8")
+    assert e8["amount"] == "-5000.00"
+    assert "the quota was corrected from 100,000.00 to 200,000.00" in e8["detail"]
+    e4 = restatements("E4")
+    changes = [r for r in e4 if r["section"] == "restatement_change"]
+    assert {r["deal_id"] for r in changes} == {"D4"}
+    assert all("no longer counts here" in r["detail"] for r in changes)

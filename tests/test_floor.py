@@ -36,7 +36,7 @@ def tiny_built(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     kept = [r for r in rows if r.split(",")[2] >= FIRST_PERIOD]
     adjustments.write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
     workspace = Workspace.open(root)
-    run_job("pipeline_job", workspace, quiet=True)
+    run_job("pipeline_job", workspace)
     return workspace
 
 
@@ -56,6 +56,9 @@ def test_floor_equals_the_dbt_marts(tiny_built: Workspace, tmp_path: Path) -> No
                 "select distinct credit_type, is_reversal from floor_out.credits"
             ).fetchall()
         )
+        events = {
+            row[0] for row in con.execute("select event_type from floor_out.credits").fetchall()
+        }
         (months,) = con.execute("select min(period) from floor_out.payouts").fetchone()
         (before,) = con.execute(
             "select count(*) from floor_out.credits where credit_date < ?", [f"{FIRST_PERIOD}-01"]
@@ -63,6 +66,7 @@ def test_floor_equals_the_dbt_marts(tiny_built: Workspace, tmp_path: Path) -> No
     assert kinds == {"commission", "spiff"}  # go-live: nothing before first_period is paid again
     assert {(t, r) for t in ("direct", "split", "overlay", "rollup") for r in (False,)} <= types
     assert ("direct", True) in types  # clawbacks
+    assert events == {"deal", "payment"}  # the demo pays its CSMs on collections (rule 4.2)
     assert months == FIRST_PERIOD
     assert before > 0  # the first close's ledger holds the credits before first_period
 

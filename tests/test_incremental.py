@@ -1,4 +1,5 @@
-"""Incremental builds: a nightly run over new deal and split batches equals a full rebuild."""
+"""Incremental builds: a nightly run over new deal, split, invoice and payment batches equals a
+full rebuild (the demo pays its customer success managers on collections, rule 4.2)."""
 
 from __future__ import annotations
 
@@ -37,9 +38,12 @@ def _mode(ws: Workspace) -> str:
 
 
 def _write_nightly_batches(ws: Workspace) -> None:
-    """Deals edited, deleted, lost and new; a split moved to another deal and one deleted."""
+    """Deals edited, deleted, lost and new; a split moved to another deal and one deleted;
+    invoices voided, moved to another deal and new; payments new, moved and deleted."""
     deals = ws.root / "landing" / "crm" / "deals" / "deals_2026-04-nightly.csv"
     splits = ws.root / "landing" / "crm" / "deal_splits" / "deal_splits_2026-04-nightly.csv"
+    invoices = ws.root / "landing" / "erp" / "invoices" / "invoices_2026-04-nightly.csv"
+    payments = ws.root / "landing" / "erp" / "payments" / "payments_2026-04-nightly.csv"
     with duckdb.connect(str(ws.warehouse_path), read_only=True) as con:
         con.execute(
             f"""
@@ -89,6 +93,57 @@ def _write_nightly_batches(ws: Workspace) -> None:
             ) to '{splits}' (header, delimiter ',')
             """
         )
+        # the invoices and payments behind collection credits: a change to them changes money
+        con.execute(
+            """
+            create temp table paid as
+            select payments.*, invoices.deal_id, invoices.invoice_date, invoices.status,
+                invoices.amount as invoice_amount,
+                row_number() over (order by payments.payment_id) as n
+            from staging.stg_erp__payments as payments
+            join staging.stg_erp__invoices as invoices using (invoice_id)
+            where payments.payment_id in (
+                select event_id from intermediate.int_invoice_payment_credits
+                where event_type = 'payment'
+            )
+            """
+        )
+        con.execute(
+            f"""
+            copy (
+                -- n = 1: voided; n = 2: moved to n = 3's deal; n = 4: a credit memo on its deal
+                select invoice_id, deal_id, invoice_date, invoice_amount as amount, currency,
+                    'void' as status, '{MODIFIED}' as modified_at
+                from paid where n = 1
+                union all
+                select invoice_id, (select deal_id from paid where n = 3), invoice_date,
+                    invoice_amount, currency, status, '{MODIFIED}'
+                from paid where n = 2
+                union all
+                select 'CM-' || invoice_id, deal_id, invoice_date + 20,
+                    -round(invoice_amount / 4, 2), currency, 'open', '{MODIFIED}'
+                from paid where n = 4
+            ) to '{invoices}' (header, delimiter ',')
+            """
+        )
+        con.execute(
+            f"""
+            copy (
+                -- n = 5: deleted; n = 6: moved to n = 7's invoice; n = 8: paid again (new)
+                select payment_id, invoice_id, payment_date, amount, currency,
+                    '{MODIFIED}' as modified_at, 'true' as is_deleted
+                from paid where n = 5
+                union all
+                select payment_id, (select invoice_id from paid where n = 7), payment_date,
+                    amount, currency, '{MODIFIED}', 'false'
+                from paid where n = 6
+                union all
+                select 'PN-' || payment_id, invoice_id, payment_date + 3, round(amount / 10, 2),
+                    currency, '{MODIFIED}', 'false'
+                from paid where n = 8
+            ) to '{payments}' (header, delimiter ',')
+            """
+        )
 
 
 @pytest.fixture(scope="module")
@@ -97,16 +152,16 @@ def nightly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Worksp
     root = tmp_path_factory.mktemp("incremental") / "ws"
     generate_workspace(root, seed=5, size=SIZE)
     ws = Workspace.open(root)
-    run_job("pipeline_job", ws, quiet=True)
+    run_job("pipeline_job", ws)
     assert _mode(ws) == "full refresh"
     _write_nightly_batches(ws)
-    run_job("pipeline_job", ws, quiet=True)
+    run_job("pipeline_job", ws)
 
     rebuilt_root = root.parent / "rebuilt"
     shutil.copytree(root, rebuilt_root)
     rebuilt = Workspace.open(rebuilt_root)
     # nothing new: incremental, unless asked (`openspm run --full-refresh` sets this tag)
-    run_job("pipeline_job", rebuilt, quiet=True, tags={FULL_REFRESH_TAG: "true"})
+    run_job("pipeline_job", rebuilt, tags={FULL_REFRESH_TAG: "true"})
     return ws, rebuilt
 
 
@@ -149,6 +204,28 @@ def test_the_nightly_run_is_incremental_and_equals_a_full_rebuild(
             "select count(*) from raw.crm__deals r where _file like '%nightly%' and is_deleted = "
             "'true' and deal_id in (select deal_id from marts.fct_credits)"
         ).fetchone() == (0,)
+        # invoice and payment batches too: a new payment and credit memo credit, a deleted
+        # payment and the payments of a voided invoice no longer do
+        events = dict(
+            con.execute(
+                "select event_id, count(*) from intermediate.int_component_credits "
+                "where event_id like 'PN-%' or event_id like 'CM-%' group by 1"
+            ).fetchall()
+        )
+        assert len(events) == 1 and next(iter(events)).startswith("PN-")  # no billings plan
+        gone = con.execute(
+            "select count(*) from intermediate.int_component_credits where event_id in ("
+            "select payment_id from raw.erp__payments where _file like '%nightly%' "
+            "and is_deleted = 'true' union all "
+            "select p.payment_id from staging.stg_erp__payments p "
+            "join raw.erp__invoices i on p.invoice_id = i.invoice_id "
+            "where i._file like '%nightly%' and i.status = 'void')"
+        ).fetchone()
+        assert gone == (0,)
+        (batches,) = con.execute(
+            "select count(*) from raw.ingest_batches where _file like 'erp/%nightly%'"
+        ).fetchone()
+        assert batches == 2
 
 
 @pytest.mark.slow

@@ -175,7 +175,6 @@ def test_the_dagster_job_models_the_same_after_a_close(scenario: Scenario, model
     run_job(
         "modelling_job",
         Workspace.open(scenario.root),
-        quiet=True,
         op_config={"modelling__results": config},
     )
     assert _finance(scenario.root) == before

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from openspm.quality import deal_checks as dc
 from openspm.quality import landing_checks as lc
 from openspm.quality import reconciliations as rc
 from openspm.quality.findings import MAX_FINDINGS, outcome
+from openspm.quality.report import CurrencyTotals
 
 PERIOD = "2026-03"
 
@@ -193,6 +194,45 @@ def test_landing_conflicting_versions(con: duckdb.DuckDBPyConnection) -> None:
     ]
 
 
+def test_fx_rates_of_one_batch_with_one_key_and_two_rates_block(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """fx rates have no modified_at: a file is one version of every rate it holds, so two
+    rates for one day and pair in one file block (docs/contract.md section 6)."""
+    create_raw_tables(con)
+
+    def rate(day: str, pair: tuple[str, str], value: str) -> dict[str, str]:
+        return {"rate_date": day, "from_currency": pair[0], "to_currency": pair[1], "rate": value}
+
+    eur, gbp = ("EUR", "USD"), ("GBP", "USD")
+    load_batch(
+        con,
+        "erp/fx_rates",
+        [
+            rate("2026-03-31", eur, "1.08"),
+            rate("2026-03-31", eur, "1.0900"),  # the same day and pair, another rate
+            rate("2026-03-31", gbp, "1.27"),
+            rate("2026-03-31", gbp, "1.270000"),  # the same rate once typed: no error
+        ],
+        file_name="fx_01.csv",
+    )
+    # a later file with another rate for the same key is a new version, not a conflict
+    load_batch(con, "erp/fx_rates", [rate("2026-03-31", gbp, "1.30")], file_name="fx_02.csv")
+
+    result = lc.check_landing_conflicts(con, PERIOD)
+
+    assert result.status == Status.FAILED and result.blocks
+    assert where_value_problem(result) == [
+        (
+            "erp/fx_rates/fx_01.csv rows 1 and 2 (rate_date/from_currency/to_currency "
+            "2026-03-31, EUR, USD)",
+            None,
+            "2 rows of the same file have the same rate_date/from_currency/to_currency but "
+            "differ: rate '1.08' vs '1.0900'; it is not clear which one holds",
+        )
+    ]
+
+
 def test_landing_conflicts_pass_without_duplicates(con: duckdb.DuckDBPyConnection) -> None:
     create_raw_tables(con)
     load_batch(con, "crm/deals", [deal_row("D1"), deal_row("D2")])
@@ -205,17 +245,23 @@ def test_landing_conflicts_pass_without_duplicates(con: duckdb.DuckDBPyConnectio
 def create_staging_deals(
     con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]], *, raw: bool = True
 ) -> None:
-    """staging.stg_crm__deals (the columns the checks read) and raw.crm__deals to match."""
+    """staging.stg_crm__deals (the columns the checks read) and raw.crm__deals to match.
+
+    A row may end with its modified_at; else the deal was recorded on its close date.
+    """
     con.execute("create schema if not exists staging")
     con.execute(
         "create table staging.stg_crm__deals (deal_id varchar, owner_id varchar, "
         "is_won boolean, close_date date, amount decimal(20, 6), currency varchar, "
-        "source_file varchar, source_row bigint)"
+        "source_file varchar, source_row bigint, modified_at timestamp)"
     )
-    con.executemany("insert into staging.stg_crm__deals values (?, 'U1', ?, ?, ?, ?, ?, ?)", rows)
+    rows = [r if len(r) == 8 else (*r, r[2] or date(2026, 3, 1)) for r in rows]
+    con.executemany(
+        "insert into staging.stg_crm__deals values (?, 'U1', ?, ?, ?, ?, ?, ?, ?)", rows
+    )
     if raw:
         create_raw_tables(con)
-        for deal_id, is_won, close, amount, currency, file, row in rows:
+        for deal_id, is_won, close, amount, currency, file, row, _ in rows:
             con.execute(
                 "insert into raw.crm__deals (deal_id, is_won, close_date, amount, currency, "
                 "_file, _row_number, _quarantined) values (?, ?, ?, ?, ?, ?, ?, false)",
@@ -276,29 +322,39 @@ def test_won_deals_incomplete_negative_or_unknown_currency(
 
 
 def test_won_deals_pass_and_future_close_dates_warn(con: duckdb.DuckDBPyConnection) -> None:
+    """Worked example (docs/quality.md): "in the future" is as of the end of the month closed.
+
+    D2 was recorded as won on 20 March with a close date of 2 May: closing March or April, it
+    had not closed yet when the month ended, so both closes warn; May's close does not. D4,
+    recorded on 11 April after closing on 10 April, is ordinary April data for March's close.
+    """
     f = "crm/deals/deals_01.csv"
     create_staging_deals(
         con,
         [
             ("D1", True, date(2026, 3, 1), Decimal("0"), "USD", f, 1),
-            ("D2", True, date(2026, 5, 2), Decimal("5"), "USD", f, 2),
+            ("D2", True, date(2026, 5, 2), Decimal("5"), "USD", f, 2, datetime(2026, 3, 20, 9)),
             ("D3", False, date(2027, 1, 1), Decimal("5"), "USD", f, 3),
+            ("D4", True, date(2026, 4, 10), Decimal("5"), "USD", f, 4, datetime(2026, 4, 11)),
         ],
         raw=False,
     )
     # without comp.plans or fx rates the currency list comes from the caller
     assert dc.check_won_deals(con, PERIOD, extra_currencies=["usd"]).status == Status.PASSED
 
-    future = dc.check_future_close_dates(con, PERIOD, today=date(2026, 4, 15))
-    assert future.severity == Severity.WARNING and future.status == Status.FAILED
-    assert where_value_problem(future) == [
-        (
-            f"{f} row 2 (deal D2)",
-            "2026-05-02",
-            "the won deal closes on 2026-05-02, after today (2026-04-15)",
-        ),
-    ]
-    assert dc.check_future_close_dates(con, PERIOD, today=date(2026, 5, 2)).passed
+    for month, end in (("2026-03", "2026-03-31"), ("2026-04", "2026-04-30")):
+        future = dc.check_future_close_dates(con, month)
+        assert future.severity == Severity.WARNING and future.status == Status.FAILED
+        assert where_value_problem(future) == [
+            (
+                f"{f} row 2 (deal D2)",
+                "2026-05-02",
+                f"the won deal closes on 2026-05-02, after the end of {month} ({end}), but was "
+                "recorded as won on 2026-03-20, before that day",
+            ),
+        ]
+    assert dc.check_future_close_dates(con, "2026-05").passed
+    assert dc.check_future_close_dates(con, "2026-02").passed  # D2 was not yet recorded
 
 
 # ----------------------------------------------------------------------------- reconciliations
@@ -531,13 +587,16 @@ def test_credits_without_plan_and_exceptions(con: duckdb.DuckDBPyConnection) -> 
     con.execute(
         "create table intermediate.int_credit_exceptions (deal_id varchar, employee_id varchar, "
         "employee_name varchar, credit_type varchar, credit_date date, "
-        "source_amount decimal(38, 14), source_currency varchar, description varchar)"
+        "source_amount decimal(38, 14), source_currency varchar, description varchar, "
+        "event_type varchar, event_id varchar)"
     )
     con.execute(
         "insert into intermediate.int_credit_exceptions values ('D1', 'E9', 'Bo Li', 'rollup', "
         "date '2026-03-04', 1250.5, 'EUR', 'Bo Li (E9) holds no plan assignment on 2026-03-04: "
-        "the rollup credit of deal D1 (1250.50 EUR) earns nothing'), ('D2', 'E9', 'Bo Li', "
-        "'direct', date '2026-04-01', 1, 'EUR', 'April')"
+        "the rollup credit of deal D1 (1250.50 EUR) earns nothing', 'deal', 'D1'), "
+        "('D1', 'E9', 'Bo Li', 'rollup', date '2026-03-20', 100, 'EUR', 'a payment', "
+        "'payment', 'PAY7'), "
+        "('D2', 'E9', 'Bo Li', 'direct', date '2026-04-01', 1, 'EUR', 'April', 'deal', 'D2')"
     )
     found = exceptions(con, PERIOD)
     assert found == [
@@ -546,6 +605,10 @@ def test_credits_without_plan_and_exceptions(con: duckdb.DuckDBPyConnection) -> 
             "1250.50 EUR",
             "Bo Li (E9) holds no plan assignment on 2026-03-04: the rollup credit of deal D1 "
             "(1250.50 EUR) earns nothing",
+        ),
+        Finding(
+            "employee E9 (Bo Li), payment PAY7 of deal D1 (rollup credit)", "100.00 EUR",
+            "a payment",
         ),
     ]
     warning = rc.check_credits_without_plan(con, PERIOD)
@@ -767,6 +830,10 @@ def test_close_report_lists_failures_warnings_exceptions_and_escapes(tmp_path: P
     ]
     out = tmp_path / "out" / PERIOD
 
+    totals = [
+        CurrencyTotals("EUR", 2, Decimal("100.5"), Decimal(0), Decimal(0), Decimal("100.50")),
+        CurrencyTotals("USD", 1, Decimal(10), Decimal(5), Decimal(-1), Decimal(14)),
+    ]
     md_path, html_path = write_report(
         out,
         PERIOD,
@@ -776,6 +843,7 @@ def test_close_report_lists_failures_warnings_exceptions_and_escapes(tmp_path: P
         outcomes,
         found,
         [Section("Files", ["statements were not written"])],
+        totals=totals,
     )
 
     assert md_path == out / "close-report.md" and html_path == out / "close-report.html"
@@ -787,8 +855,18 @@ def test_close_report_lists_failures_warnings_exceptions_and_escapes(tmp_path: P
     assert (
         "Not published because of Won deals must have an amount of zero or more: "
         "crm/deals/d.csv row 4 (deal D4): the won deal's amount is negative (value -12.50); "
-        "and 1 more (1 more blocking check listed below)."
+        "and 1 more (1 blocking check did not run, listed under Checks not run)."
     ) in md
+    # the header counts what the sections list: 2 blocking problems, 1 warning item
+    assert (
+        "- Blocking problems: 2 (from 1 check); checks not run: 1; warnings: 1 (from 1 check); "
+        "credits without a plan: 1\n"
+    ) in md
+    # totals per currency, never one sum across currencies; drafts are said to be drafts
+    assert "The month's drafts, per payout currency: nothing of it is published." in md
+    assert "| EUR | 2 | 100.50 | 0.00 | 0.00 | 100.50 |" in md
+    assert "| USD | 1 | 10.00 | 5.00 | -1.00 | 14.00 |" in md
+    assert md.endswith("\n") and not md.endswith("\n\n")
     assert "run-42" in md and "run-42" in html
     assert "| crm/deals/d.csv row 4 (deal D4) | -12.50 | the won deal's amount is negative |" in md
     assert "a\\|b" in md and "\\<script\\>" in md
@@ -806,18 +884,23 @@ def test_close_report_lists_failures_warnings_exceptions_and_escapes(tmp_path: P
     assert order == sorted(order)
     assert "the payouts are not built yet" in md
     assert "employee E2 (Ana Ruiz), 2026-03" in md and "Bo Li holds no plan assignment" in md
-    assert "- Landing files must be readable" in md
+    assert "- Landing files must be readable\n" in md
     assert "staging.stg_crm__deals" in md.split("## Checks not run")[0]  # technical line only
 
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "NOT published" in html and "3000.01 USD" in html and "1250.50 EUR" in html
-    assert html.count("<table>") == 3
+    assert html.count("<table>") == 4
+    assert html.endswith("</html>\n")
 
-    md_path, _ = write_report(
-        out, PERIOD, "run-43", "published", None, [o for o in outcomes if o.passed], []
-    )
-    assert "**March 2026: published**" in md_path.read_text(encoding="utf-8")
+    passed = [
+        outcome(name, f"Check {name}", Severity.BLOCKING, []) for name in ("a", "b", "c")
+    ]
+    md_path, _ = write_report(out, PERIOD, "run-43", "published", None, passed, [])
+    published = md_path.read_text(encoding="utf-8")
+    assert "**March 2026: published**" in published
+    # one line per passed check (the list was once glued into one line)
+    assert published.endswith("## Checks that passed\n- Check a\n- Check b\n- Check c\n")
 
 
 def test_report_templates_are_package_data() -> None:

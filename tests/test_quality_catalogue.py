@@ -771,7 +771,7 @@ def close(ws: Workspace, people: People) -> Closed:
     before = landing_digests(ws)
     result, error = None, None
     try:
-        result = close_month(ws, MONTH, quiet=True)
+        result = close_month(ws, MONTH)
     except CloseError as exc:
         error = str(exc)
     after = landing_digests(ws)

@@ -112,6 +112,7 @@
         case when inputs.is_published then coalesce(inputs.published_negative_carry_in, 0)
             else {{ carry_in }} end
     {%- endset -%}
+    cast({{ balance_before }} as decimal(18, 2)) as balance_before,
     cast({{ top_up }} as decimal(18, 2)) as draw_top_up,
     cast({{ recovery }} as decimal(18, 2)) as draw_recovery,
     cast({{ carry }} as decimal(18, 2)) as negative_carry_in,

@@ -68,7 +68,10 @@
 {%- endmacro %}
 
 
-{# Pre-hook of an incremental per-deal model (int_deal_credits, int_component_credits). #}
+{#
+    Pre-hook of an incremental per-deal model (int_deal_credits, int_invoice_payment_credits,
+    int_deal_credit_problems, int_component_credits).
+#}
 {% macro delete_changed_deals() -%}
     {%- if is_incremental() -%}
         delete from {{ this }}

@@ -14,9 +14,18 @@ from openspm.cli.app import (
     fail,
     first_period_or_fail,
     open_workspace,
+    writing,
 )
 from openspm.cli.engine import drivers
-from openspm.status import month_statuses
+from openspm.cli.progress import RunProgress
+from openspm.lock import current_holder
+from openspm.status import (
+    MonthStatus,
+    load_snapshot,
+    month_statuses,
+    next_to_close,
+    save_snapshot,
+)
 from openspm.warehouse import WarehouseError, read_only
 from openspm.workspace_checks import check_files
 
@@ -38,8 +47,8 @@ def validate(
     ] = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Run every check of a close on a scratch copy of the warehouse; change nothing."""
-    ws = open_workspace(workspace)
+    """Run every check of the next close on a scratch copy of the warehouse; change nothing."""
+    ws = open_workspace(workspace, repair=False)
     problems = check_files(ws).problems
     for problem in problems[:MAX_LISTED]:
         typer.echo(f"  {problem}")
@@ -50,8 +59,9 @@ def validate(
             raise fail(f"{len(problems)} problem(s) in {ws.root}; first: {problems[0]}")
         typer.echo(f"{ws.root}: settings, landing data and compensation configuration are valid")
         return
-    typer.echo(f"{ws.root}: running every check on a scratch copy of the warehouse ...")
-    checked = drivers().validation.check_workspace(ws, report_dir=report, quiet=quiet)
+    validation = drivers().validation
+    with writing(ws, "validate"), RunProgress("validate", quiet=quiet) as progress:
+        checked = validation.check_workspace(ws, report_dir=report, listener=progress)
     for outcome in checked.outcomes:
         if not outcome.passed:
             kind = "blocking" if outcome.blocks else "warning"
@@ -60,18 +70,36 @@ def validate(
         typer.echo(f"report: {checked.report}")
     if checked.blocking:
         raise fail(
-            f"{len(checked.blocking)} blocking check(s) fail for {checked.period}; "
-            f"first: {checked.blocking[0].first_line()}"
+            f"{checked.period} cannot be closed: {len(checked.blocking)} blocking check(s) "
+            f"fail; first: {checked.blocking[0].first_line()}",
+            checked.log_path,
         )
     if checked.failure or problems:
-        raise fail(checked.failure or f"{len(problems)} problem(s); first: {problems[0]}")
-    typer.echo(f"{ws.root}: every blocking check passes for {checked.period}; it can be closed")
+        raise fail(
+            checked.failure or f"{len(problems)} problem(s); first: {problems[0]}",
+            checked.log_path,
+        )
+    typer.echo(
+        f"{ws.root}: every blocking check passes for {checked.period}, the next month to "
+        f"close; `openspm close --period {checked.period}` can publish it"
+    )
 
 
 @app.command()
 def status(workspace: WorkspaceOption = None) -> None:
     """List the months from first_period: published (run, time, totals), open, or failing."""
     ws = open_workspace(workspace)
+    holder = current_holder(ws.root)
+    if holder is not None:  # the warehouse is being written: show the last listing
+        typer.echo(holder.describe_running())
+        saved = load_snapshot(ws.state_dir)
+        if saved is None:
+            typer.echo("no earlier listing saved; run `openspm status` again when it ends")
+            return
+        taken_at, first, months = saved
+        typer.echo(f"as of {taken_at:%Y-%m-%d %H:%M:%S} UTC, before it started:")
+        _print(months, first)
+        return
     first = first_period_or_fail(ws)
     try:
         with read_only(ws) as connection:
@@ -80,10 +108,16 @@ def status(workspace: WorkspaceOption = None) -> None:
             months = month_statuses(connection, first)
     except WarehouseError as exc:
         raise fail(str(exc)) from None
+    save_snapshot(ws.state_dir, first, months)
+    _print(months, first)
+
+
+def _print(months: list[MonthStatus], first: str) -> None:
     for month in months:
         typer.echo(month.line())
     counts = {s: sum(1 for m in months if m.state == s) for s in ("published", "open", "failing")}
+    nxt = next_to_close(months)
     typer.echo(
         f"{counts['published']} published, {counts['open']} open, {counts['failing']} failing "
-        f"(first_period {first})"
+        f"(first_period {first})" + (f"; next to close: {nxt}" if nxt else "")
     )

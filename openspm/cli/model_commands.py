@@ -17,8 +17,10 @@ from openspm.cli.app import (
     fail,
     open_workspace,
     period_or_fail,
+    writing,
 )
 from openspm.cli.engine import drivers
+from openspm.cli.progress import RunProgress
 from openspm.estimate import EstimateError, estimate_deal, explain, make_deal
 from openspm.forecast import DEFAULT_SEED, DEFAULT_SIMULATIONS, ForecastError, latest_forecast
 from openspm.forecast.run import NEEDED as FORECAST_NEEDS
@@ -171,7 +173,6 @@ def model(
     except (ModellingError, PeriodError) as exc:
         raise fail(str(exc)) from None
     names = ", ".join(s.name for s in scenarios)
-    typer.echo(f"modelling {names} over {request.first} to {request.through} ...")
     engine = drivers()
     config = {
         "plans": str(request.plans),
@@ -180,12 +181,15 @@ def model(
         "assignments": str(request.assignments or ""),
         "quotas": str(request.quotas or ""),
     }
-    try:
-        summary = engine.runner.run_job(
-            "modelling_job", ws, quiet=quiet, op_config={MODELLING_OP: config}
-        )
-    except engine.runner.PipelineError as exc:
-        raise fail(str(exc).removeprefix(f"{MODELLING_OP}: ")) from None
+    title = f"modelling {names} over {request.first} to {request.through}"
+    with writing(ws, title), RunProgress(title, quiet=quiet) as progress:
+        try:
+            summary = engine.runner.run_job(
+                "modelling_job", ws, listener=progress, op_config={MODELLING_OP: config}
+            )
+        except engine.runner.PipelineError as exc:
+            cause = str(exc).removeprefix(f"{MODELLING_OP}: ")
+            raise fail(cause, exc.log_path) from None
     result = latest_result(ws)
     if result is None:
         raise fail("the modelling run recorded no result; see the run's logs in Dagster")
@@ -232,19 +236,22 @@ def forecast(
     if not 0 <= simulations <= 100_000:
         raise fail(f"--simulations {simulations}: give 0 (none) to 100000 runs")
     _check_horizon(ws, month or None)
-    typer.echo("forecast: ingest, comp tables, dbt build (drafts), then the forecast ...")
     engine = drivers()
     config = {"through": month, "simulations": simulations, "seed": seed}
-    try:
-        summary = engine.runner.run_job(
-            "forecast_job", ws, quiet=quiet, op_config={FORECAST_OP: config}
-        )
-    except engine.runner.PipelineError as exc:
-        raise fail(engine.close.explain(ws, exc).removeprefix(f"{FORECAST_OP}: ")) from None
+    title = "drafts, then the forecast"
+    with writing(ws, "forecast"), RunProgress(title, quiet=quiet) as progress:
+        try:
+            summary = engine.runner.run_job(
+                "forecast_job", ws, listener=progress, op_config={FORECAST_OP: config}
+            )
+        except engine.runner.PipelineError as exc:
+            cause = engine.close.explain(ws, exc).removeprefix(f"{FORECAST_OP}: ")
+            raise fail(cause, exc.log_path) from None
     result = latest_forecast(ws)
     if result is None:
         raise fail("the forecast run recorded no result; see the run's logs in Dagster")
-    typer.echo(result.text())
+    if not quiet:
+        typer.echo(result.text())
     typer.echo(
         result.summary().replace(" in 0.0 s", "")
         + f"\nforecast_job: {summary.steps} steps succeeded in {summary.seconds:.1f} s "

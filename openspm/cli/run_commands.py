@@ -1,4 +1,8 @@
-"""Commands that run the pipeline: ``ingest``, ``run``, ``backfill`` and ``close``."""
+"""Commands that run the pipeline: ``ingest``, ``run``, ``backfill`` and ``close``.
+
+Each holds the workspace lock while it works, shows progress (``openspm.cli.progress``) and
+ends with a summary (``openspm.cli.summaries``).
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,11 @@ from openspm.cli.app import (
     period_or_fail,
     run_job_or_fail,
     warn,
+    writing,
 )
 from openspm.cli.engine import drivers
+from openspm.cli.progress import RunProgress
+from openspm.cli.summaries import run_summary
 from openspm.periods import PeriodError, checked_range, partition_key
 from openspm.publish import open_months
 from openspm.warehouse import WarehouseError, read_only
@@ -54,24 +61,22 @@ def _drafts(
     tags: dict[str, str] | None = None,
 ) -> None:
     """Compute drafts (one partition or a range as one run) and report the outcome."""
-    typer.echo(f"{label}: ingest, comp tables, dbt build with every check ...")
     close = drivers().close
-    try:
-        summary = close.compute_drafts(
-            ws,
-            months=months,
-            quiet=quiet,
-            partition=partition,
-            partition_range=partition_range,
-            warn=warn,
-            tags=tags,
-        )
-    except close.CloseError as exc:
-        raise fail(str(exc)) from None
-    typer.echo(
-        f"{label}: {summary.steps} steps succeeded in {summary.seconds:.1f} s "
-        f"(run {summary.run_id[:8]}); warehouse: {ws.warehouse_path}"
-    )
+    with RunProgress(label, quiet=quiet) as progress:
+        try:
+            summary = close.compute_drafts(
+                ws,
+                months=months,
+                partition=partition,
+                partition_range=partition_range,
+                warn=warn,
+                tags=tags,
+                listener=progress,
+            )
+        except close.CloseError as exc:
+            raise fail(str(exc), exc.log_path) from None
+    last = partition_range[1] if partition_range else partition
+    typer.echo(run_summary(ws, summary, last[:7] if last else None))
 
 
 def pull_or_fail(ws: Workspace, systems: list[str] | None, quiet: bool) -> None:
@@ -115,9 +120,10 @@ def ingest(
 ) -> None:
     """Pull every configured source (connectors), then load new landing batches into raw."""
     ws = open_workspace(workspace)
-    if pull:
-        pull_or_fail(ws, source, quiet)
-    run_job_or_fail("ingest_job", ws, quiet)
+    with writing(ws, "ingest"):
+        if pull:
+            pull_or_fail(ws, source, quiet)
+        run_job_or_fail("ingest_job", ws, quiet, title="ingest")
 
 
 @app.command()
@@ -138,18 +144,20 @@ def run(
     ws = open_workspace(workspace)
     tags = {FULL_REFRESH_TAG: "true"} if full_refresh else None
     if through is None:
-        run_job_or_fail("pipeline_job", ws, quiet, tags)
+        with writing(ws, "drafts"):
+            run_job_or_fail("pipeline_job", ws, quiet, tags, title="drafts")
         return
     month = period_or_fail(through, "--through")
     first = first_period_or_fail(ws)
-    _drafts(
-        ws,
-        quiet,
-        months=_open_months(ws, first, month),
-        partition=partition_key(month),
-        label=f"drafts {first} to {month}",
-        tags=tags,
-    )
+    with writing(ws, f"drafts through {month}"):
+        _drafts(
+            ws,
+            quiet,
+            months=_open_months(ws, first, month),
+            partition=partition_key(month),
+            label=f"drafts {first} to {month}",
+            tags=tags,
+        )
 
 
 @app.command()
@@ -172,33 +180,77 @@ def backfill(
     first = first_period_or_fail(ws)
     if months[-1] < first:
         raise fail(f"--to {months[-1]} is before first_period {first}; nothing to recompute")
-    still_open = _open_months(ws, max(first, months[0]), months[-1])
-    closed = [m for m in months if m >= first and m not in still_open]
-    if closed:
-        typer.echo(f"closed months keep their published figures: {', '.join(closed)}")
-    _drafts(
-        ws,
-        quiet,
-        months=still_open,
-        partition_range=(partition_key(months[0]), partition_key(months[-1])),
-        label=f"backfill {months[0]} to {months[-1]}",
-    )
+    with writing(ws, f"backfill {months[0]} to {months[-1]}"):
+        still_open = _open_months(ws, max(first, months[0]), months[-1])
+        closed = [m for m in months if m >= first and m not in still_open]
+        if closed:
+            typer.echo(f"closed months keep their published figures: {', '.join(closed)}")
+        _drafts(
+            ws,
+            quiet,
+            months=still_open,
+            partition_range=(partition_key(months[0]), partition_key(months[-1])),
+            label=f"backfill {months[0]} to {months[-1]}",
+        )
 
 
 @app.command()
 def close(
     workspace: WorkspaceOption = None,
     period: Annotated[
-        str, typer.Option("--period", help="The month to close (YYYY-MM).", show_default=False)
-    ] = ...,  # type: ignore[assignment]
+        str | None,
+        typer.Option("--period", help="The month to close (YYYY-MM).", show_default=False),
+    ] = None,
+    through: Annotated[
+        str | None,
+        typer.Option(
+            "--through",
+            help="Close every open month up to this one (YYYY-MM), in order; stops at the "
+            "first that cannot be published.",
+            show_default=False,
+        ),
+    ] = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Compute, check and publish one month into finance.* (once; months close in order)."""
+    """Compute, check and publish a month into finance.* (once; months close in order)."""
+    if (period is None) == (through is None):
+        raise fail("give --period YYYY-MM (one month) or --through YYYY-MM (every open month)")
     ws = open_workspace(workspace)
-    month = period_or_fail(period, "--period")
     driver = drivers().close
-    try:
-        result = driver.close_month(ws, month, quiet=quiet, progress=typer.echo, warn=warn)
-    except driver.CloseError as exc:
-        raise fail(str(exc)) from None
-    typer.echo(str(result))
+    if period is not None:
+        month = period_or_fail(period, "--period")
+        with writing(ws, f"close of {month}"), RunProgress(f"close {month}", quiet=quiet) as bar:
+            try:
+                result = driver.close_month(ws, month, warn=warn, listener=bar)
+            except driver.CloseError as exc:
+                raise fail(str(exc), exc.log_path) from None
+        typer.echo(str(result))
+        return
+    last = period_or_fail(through, "--through")  # type: ignore[arg-type]
+    with writing(ws, f"close through {last}"):
+        try:
+            months = driver.months_to_close(ws, last)
+        except driver.CloseError as exc:
+            raise fail(str(exc)) from None
+        if not months:
+            typer.echo(f"every month from first_period through {last} is closed; nothing to do")
+            return
+        typer.echo(f"closing {len(months)} month(s) in order: {months[0]} to {months[-1]}")
+        displays: list[RunProgress] = []
+
+        def listener(month: str) -> RunProgress:
+            display = RunProgress(f"close {month}", quiet=quiet).__enter__()
+            displays.append(display)
+            return display
+
+        def closed(result: object) -> None:
+            displays[-1].__exit__(None, None, None)
+            typer.echo(str(result))
+
+        try:
+            results = driver.close_through(ws, last, warn=warn, listener=listener, closed=closed)
+        except driver.CloseError as exc:
+            if displays:
+                displays[-1].__exit__(None, None, None)
+            raise fail(str(exc), exc.log_path) from None
+    typer.echo(f"closed {len(results)} month(s), {results[0].period} to {results[-1].period}")

@@ -1,4 +1,4 @@
-"""Commands that make a workspace: ``openspm demo``."""
+"""Commands that make a workspace: ``openspm init`` and ``openspm demo``."""
 
 from __future__ import annotations
 
@@ -15,11 +15,42 @@ from openspm.cli.app import (
     fail,
     open_workspace,
     run_job_or_fail,
+    writing,
 )
 from openspm.cli.engine import drivers
 from openspm.cli.run_commands import pull_or_fail
 from openspm.demo import DemoSize, generate_workspace
+from openspm.settings import CURRENCY_PATTERN, SETTINGS_FILE
+from openspm.starter import start_workspace
 from openspm.workspace import Workspace
+
+
+@app.command()
+def init(
+    directory: Annotated[
+        Path, typer.Argument(help="The workspace folder to create (or an empty one).")
+    ],
+    company: Annotated[str, typer.Option(help="The company's name.")] = "My Company",
+    currency: Annotated[
+        str, typer.Option(help="The reporting currency (ISO 4217, e.g. EUR).")
+    ] = "USD",
+) -> None:
+    """Write a first workspace: commented settings, an example plan, comp files, landing folders."""
+    root = directory.expanduser().resolve()
+    if (root / SETTINGS_FILE).exists():
+        raise fail(f"{root / SETTINGS_FILE} exists already: {root} is a workspace; nothing written")
+    if not CURRENCY_PATTERN.match(currency):
+        raise fail(f"--currency {currency!r} is not an ISO 4217 code of three capitals, e.g. EUR")
+    started = start_workspace(root, company=company, currency=currency)
+    for path in started.written:
+        typer.echo(f"  wrote {path.relative_to(root)}{'/' if path.is_dir() else ''}")
+    for path in started.kept:
+        typer.echo(f"  kept  {path.relative_to(root)} (it exists)")
+    typer.echo(
+        f"workspace {root}: {len(started.written)} files and folders written. Next: edit "
+        f"{SETTINGS_FILE} and comp/, drop CSV or Parquet files into landing/<system>/<entity>/, "
+        f"then `openspm validate --workspace {root}`"
+    )
 
 
 @app.command()
@@ -62,12 +93,13 @@ def demo(
         raise fail(str(exc)) from None
     typer.echo(f"demo workspace written to {root}: {summary}")
     generated = open_workspace(root)
-    if force:  # the old warehouse was built from the old files: start afresh
-        warehouse = generated.warehouse_path
-        for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
-            stale.unlink(missing_ok=True)
-    if run:
-        run_job_or_fail("pipeline_job", generated, quiet)
+    with writing(generated, "demo"):
+        if force:  # the old warehouse was built from the old files: start afresh
+            warehouse = generated.warehouse_path
+            for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+                stale.unlink(missing_ok=True)
+        if run:
+            run_job_or_fail("pipeline_job", generated, quiet, title="demo drafts")
 
 
 def _sources_demo(
@@ -86,13 +118,14 @@ def _sources_demo(
         vendors_demo.write_settings(root, vendors)
         generated = open_workspace(root)
         typer.echo("fake vendors on " + ", ".join(f"{s} {u}" for s, u in vendors.urls.items()))
-        if force:  # the old warehouse was built from the old data: start afresh
-            warehouse = generated.warehouse_path
-            for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
-                stale.unlink(missing_ok=True)
-        if run:
-            pull_or_fail(generated, None, quiet)
-            run_job_or_fail("pipeline_job", generated, quiet)
+        with writing(generated, "demo"):
+            if force:  # the old warehouse was built from the old data: start afresh
+                warehouse = generated.warehouse_path
+                for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+                    stale.unlink(missing_ok=True)
+            if run:
+                pull_or_fail(generated, None, quiet)
+                run_job_or_fail("pipeline_job", generated, quiet, title="demo drafts")
     typer.echo(
         "fake vendors stopped; to pull again: "
         f"python -m integrations.fakes serve --workspace {root}, then openspm ingest"

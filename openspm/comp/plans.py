@@ -44,6 +44,7 @@ CURRENCY_PATTERN = r"^[A-Z]{3}$"
 
 DealType = Literal["new_business", "expansion", "renewal"]
 CreditType = Literal["direct", "split", "overlay", "rollup"]
+Measure = Literal["bookings", "billings", "collections"]  # rule 4.2
 
 
 PlanDate = Annotated[date, BeforeValidator(parse_plan_date)]
@@ -158,8 +159,17 @@ class Component(_Strict):
         title="Component id",
         description="Unique within the plan; shown on statements. Letters, digits, - _ .",
     )
-    measure: Literal["bookings"] = Field(
-        title="Measure", description="bookings: won deals, dated by their close date."
+    measure: Measure = Field(
+        default="bookings",
+        title="Measure",
+        description=(
+            "What the component pays on (rule 4.2): bookings (default) = each won deal, for "
+            "its amount, dated its close date; billings = each invoice of a won deal that is "
+            "not void, for the invoice amount (a credit memo counts negatively), dated its "
+            "invoice date; collections = each payment of such an invoice, for the payment "
+            "amount, dated its payment date. The deal's credit holders and shares apply to "
+            "every measure; clawback applies to bookings only."
+        ),
     )
     deal_types: list[DealType] = Field(
         min_length=1,

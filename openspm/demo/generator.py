@@ -44,6 +44,7 @@ from openspm.demo.quotas import (
     Hierarchy,
     QuotaRows,
     calibrate,
+    collection_credits_of,
     credited_sums,
     credits_of,
     make_adjustments,
@@ -156,10 +157,15 @@ def build_model(seed: int, size: DemoSize) -> Model:
     region_index = {r.code: i for i, r in enumerate(org.regions)}
     person_region = np.asarray([region_index[p.region.code] for p in org.people], dtype="int64")
     splits = make_splits(deals, intervals, person_region, cal, _rng(seed, 5))
-    credits = credits_of(deals, splits, Hierarchy(org), fx, cal)
-    sums = credited_sums(credits, assignments, plans, fx, cal)
-    del credits  # the largest intermediate: free it before invoicing
     invoices = make_invoices(deals, cal, _rng(seed, 6))
+    hierarchy = Hierarchy(org)
+    credits = credits_of(deals, splits, hierarchy, fx, cal)
+    sums = credited_sums(credits, assignments, plans, fx, cal)
+    del credits  # the largest intermediate: free it before the next
+    if any(c.measure == "collections" for p in plans for c in p.template.components):
+        collected = collection_credits_of(deals, splits, invoices, hierarchy, fx, cal)
+        sums += credited_sums(collected, assignments, plans, fx, cal)
+        del collected
     quotas = make_quotas(sums, assignments, plans, cal, _rng(seed, 7))
     calibrate(sums, quotas, assignments, plans, cal)
     adjustments = make_adjustments(org, assignments, plans, cal, _rng(seed, 8))

@@ -5,6 +5,8 @@ plus new-hire variants that carry a draw for the first three months (``AE-2026-N
 hired in early March or late February 2026, whose draw runs March to May). The first plan year
 uses one design, later years another, so that the demo holds flat, marginal and retroactive
 rates, year, quarter and month quota periods, thresholds, caps, SPIFFs, draws and clawbacks.
+Customer success managers are paid on collections (rule 4.2: when the customer's payment comes
+in), every other role on bookings, so the demo's invoices and payments matter.
 Rates and caps are calibrated on the generated bookings so that on-target attainment pays about
 the target incentive.
 """
@@ -62,6 +64,7 @@ class ComponentTemplate:
     tiers: tuple[tuple[float, float], ...] = ()  # (from, rate multiple)
     share: float = 1.0  # share of the target incentive this component pays at 100%
     cap_multiple: float | None = None  # cap = multiple x on-target pay of one quota period
+    measure: str = "bookings"  # bookings | billings | collections (rule 4.2)
 
     @property
     def quota_based(self) -> bool:
@@ -127,21 +130,25 @@ TEMPLATES: dict[tuple[str, str], PlanTemplate] = {
         ),
         clawback_days=90,
     ),
+    # paid on collections: no clawback (it applies to bookings only); a payment deleted or an
+    # invoice voided after it was paid is recovered as a late change
     ("CSM", "A"): PlanTemplate(
         (
             ComponentTemplate("renewals", (REN,), DIRECT, "retroactive", "quarter",
-                              ((0.0, 0.5), (0.9, 1.0), (1.1, 1.3)), share=0.85),
-            ComponentTemplate("expansion", (EXP,), DIRECT, "flat", share=0.15),
+                              ((0.0, 0.5), (0.9, 1.0), (1.1, 1.3)), share=0.85,
+                              measure="collections"),
+            ComponentTemplate("expansion", (EXP,), DIRECT, "flat", share=0.15,
+                              measure="collections"),
         ),
-        clawback_days=90,
     ),
     ("CSM", "B"): PlanTemplate(
         (
             ComponentTemplate("renewals", (REN,), DIRECT, "retroactive", "month",
-                              ((0.0, 0.5), (0.95, 1.0), (1.1, 1.25)), share=0.85),
-            ComponentTemplate("expansion", (EXP,), DIRECT, "flat", share=0.15),
+                              ((0.0, 0.5), (0.95, 1.0), (1.1, 1.25)), share=0.85,
+                              measure="collections"),
+            ComponentTemplate("expansion", (EXP,), DIRECT, "flat", share=0.15,
+                              measure="collections"),
         ),
-        clawback_days=90,
     ),
     ("MGR", "A"): PlanTemplate(
         (
@@ -371,7 +378,7 @@ def render_plan(plan: Plan) -> str:
         base = plan.base_rates[c.id]
         lines += [
             f"  - id: {c.id}",
-            "    measure: bookings",
+            f"    measure: {c.measure}",
             f"    deal_types: [{', '.join(c.deal_types)}]",
             f"    credit_types: [{', '.join(c.credit_types)}]",
         ]

@@ -1,9 +1,11 @@
 """Quotas, rate calibration and adjustments of the demo.
 
-A simplified crediting of the generated deals (direct, split, overlay and roll-up credits, in
-plan currency at first-of-month rates) tells how much each assignment books in each quota
-period. Quotas are set so that attainment varies around 100% (mostly 60%-160%), and each
-plan's base rate so that an employee at 100% earns about their target incentive.
+A simplified crediting of the generated deals and payments (direct, split, overlay and roll-up
+credits, in plan currency at first-of-month rates) tells how much each assignment books or
+collects in each quota period: components paid on bookings count the deals, components paid
+on collections the payments (rule 4.2). Quotas are set so that attainment varies around 100%
+(mostly 60%-160%), and each plan's base rate so that an employee at 100% earns about their
+target incentive.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from openspm.demo.fx import FxRates
 from openspm.demo.names import CURRENCIES, DEAL_TYPES
 from openspm.demo.org import NO_MANAGER, Org
 from openspm.demo.plans import PERIOD_MONTHS, Assignments, Plan, local_round, nice
-from openspm.demo.sales import Deals, Splits
+from openspm.demo.sales import Deals, Invoices, Splits
 
 CREDIT_TYPES = ("direct", "split", "overlay", "rollup")
 KEY = 1 << 20  # person index x KEY + day: one sortable integer
@@ -25,15 +27,19 @@ MAX_SLOTS = 3
 MAX_PERIODS = 12
 
 
+MEASURES = ("bookings", "billings", "collections")
+
+
 @dataclass
 class Credits:
-    """One row per credit of the final deal data."""
+    """One row per credit of the final data: of deals (bookings) or of payments (collections)."""
 
     emp: np.ndarray
     day: np.ndarray
     deal_type: np.ndarray
     credit_type: np.ndarray
     usd: np.ndarray
+    measure: str = "bookings"
 
 
 class Hierarchy:
@@ -55,10 +61,8 @@ class Hierarchy:
         return np.where(found, self.manager[pos], NO_MANAGER)
 
 
-def credits_of(
-    deals: Deals, splits: Splits, hierarchy: Hierarchy, fx: FxRates, cal: Calendar
-) -> Credits:
-    """Direct, split, overlay and roll-up credits of won, not deleted deals, in USD."""
+def _holders(deals: Deals, splits: Splits) -> tuple[np.ndarray, ...]:
+    """(deal, employee, share, credit type) of every credit holder of a won, not deleted deal."""
     live_deal = deals.won & ~deals.deleted
     live = ~splits.deleted & live_deal[splits.deal]
     rev = live & ~splits.overlay
@@ -72,9 +76,62 @@ def credits_of(
                             splits.percent[ov] / 10_000])  # fmt: skip
     ctype = np.concatenate([np.zeros(direct.size, "int64"), np.ones(int(rev.sum()), "int64"),
                             np.full(int(ov.sum()), 2, "int64")])  # fmt: skip
+    return deal, emp, share, ctype
+
+
+def credits_of(
+    deals: Deals, splits: Splits, hierarchy: Hierarchy, fx: FxRates, cal: Calendar
+) -> Credits:
+    """Direct, split, overlay and roll-up credits of won, not deleted deals, in USD."""
+    deal, emp, share, ctype = _holders(deals, splits)
     day = deals.close[deal]
+    cents = deals.amount[deal]
+    return _with_rollups(deals, hierarchy, fx, cal, deal, emp, share, ctype, day, cents,
+                         "bookings")  # fmt: skip
+
+
+def collection_credits_of(
+    deals: Deals,
+    splits: Splits,
+    invoices: Invoices,
+    hierarchy: Hierarchy,
+    fx: FxRates,
+    cal: Calendar,
+) -> Credits:
+    """The credits of every payment (rule 4.2, collections): the deal's holders and shares of
+    the payment's amount, dated its payment date, with roll-ups on that date, in USD."""
+    h_deal, h_emp, h_share, h_type = _holders(deals, splits)
+    order = np.argsort(h_deal, kind="stable")
+    h_deal, h_emp, h_share, h_type = h_deal[order], h_emp[order], h_share[order], h_type[order]
+    p_deal = invoices.deal[invoices.p_invoice]
+    lo = np.searchsorted(h_deal, p_deal, side="left")
+    count = np.searchsorted(h_deal, p_deal, side="right") - lo
+    payment = np.repeat(np.arange(p_deal.size), count)
+    holder = np.repeat(lo, count) + np.arange(payment.size) - np.repeat(
+        np.cumsum(count) - count, count
+    )
+    return _with_rollups(
+        deals, hierarchy, fx, cal, p_deal[payment], h_emp[holder], h_share[holder],
+        h_type[holder], invoices.p_day[payment], invoices.p_amount[payment], "collections",
+    )  # fmt: skip
+
+
+def _with_rollups(
+    deals: Deals,
+    hierarchy: Hierarchy,
+    fx: FxRates,
+    cal: Calendar,
+    deal: np.ndarray,
+    emp: np.ndarray,
+    share: np.ndarray,
+    ctype: np.ndarray,
+    day: np.ndarray,
+    cents: np.ndarray,
+    measure: str,
+) -> Credits:
+    """The holders' credits of events (a deal or a payment) in USD, and their roll-ups."""
     month = cal.batch_of_day(day)
-    usd = deals.amount[deal] / 100 * share * fx.to_usd(deals.currency[deal], month)
+    usd = cents / 100 * share * fx.to_usd(deals.currency[deal], month)
     dtype = deals.deal_type[deal]
     # roll-up: every manager above the direct and split credit holders, as of the credit date
     base = ctype < 2
@@ -88,7 +145,7 @@ def credits_of(
             break
         r_day, r_dtype, r_usd, current = r_day[keep], r_dtype[keep], r_usd[keep], boss[keep]
         parts.append((current, r_day, r_dtype, np.full(current.size, 3, "int64"), r_usd))
-    return Credits(*(np.concatenate([p[i] for p in parts]) for i in range(5)))
+    return Credits(*(np.concatenate([p[i] for p in parts]) for i in range(5)), measure=measure)
 
 
 @dataclass
@@ -107,9 +164,11 @@ def _plan_tables(plans: list[Plan]) -> dict[str, np.ndarray]:
     step = np.full((n, MAX_SLOTS), 12, dtype="int64")
     quota_based = np.zeros((n, MAX_SLOTS), dtype=bool)
     used = np.zeros((n, MAX_SLOTS), dtype=bool)
+    measure = np.zeros((n, MAX_SLOTS), dtype="int64")
     for p in plans:
         for s, c in enumerate(p.template.components):
             used[p.index, s] = True
+            measure[p.index, s] = MEASURES.index(c.measure)
             quota_based[p.index, s] = c.quota_based
             step[p.index, s] = PERIOD_MONTHS[c.quota_period or "year"]
             for dt in c.deal_types:
@@ -120,6 +179,7 @@ def _plan_tables(plans: list[Plan]) -> dict[str, np.ndarray]:
         "step": step,
         "quota_based": quota_based,
         "used": used,
+        "measure": measure,
         "first_month": np.asarray([(p.year - 1970) * 12 for p in plans], dtype="int64"),
         "currency": np.asarray([CURRENCIES.index(p.currency) for p in plans], dtype="int64"),
         "end": np.asarray([p.end for p in plans], dtype="int64"),
@@ -129,7 +189,8 @@ def _plan_tables(plans: list[Plan]) -> dict[str, np.ndarray]:
 def credited_sums(
     credits: Credits, assignments: Assignments, plans: list[Plan], fx: FxRates, cal: Calendar
 ) -> np.ndarray:
-    """[assignment, component slot, quota period] -> credits in plan currency."""
+    """[assignment, component slot, quota period] -> credits in plan currency, for the
+    components paid on the credits' measure (the other slots stay 0)."""
     t = _plan_tables(plans)
     n_a = assignments.emp.size
     keys = assignments.emp * KEY + (assignments.start + KEY // 2)
@@ -142,8 +203,9 @@ def credited_sums(
     local = credits.usd[ok] / fx.to_usd(t["currency"][plan], cal.batch_of_day(day))
     month = month_of_day(day)
     sums = np.zeros(n_a * MAX_SLOTS * MAX_PERIODS)
+    measure = MEASURES.index(credits.measure)
     for s in range(MAX_SLOTS):
-        e = t["elig"][plan, s, dtype, ctype]
+        e = t["elig"][plan, s, dtype, ctype] & (t["measure"][plan, s] == measure)
         k = (month[e] - t["first_month"][plan[e]]) // t["step"][plan[e], s]
         key = (a[e] * MAX_SLOTS + s) * MAX_PERIODS + k
         sums += np.bincount(key, weights=local[e], minlength=sums.size)

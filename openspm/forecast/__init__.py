@@ -11,8 +11,8 @@ from openspm.forecast.run import (
     ForecastError,
     ForecastRequest,
     ForecastResult,
-    forecast_section,
     latest_forecast,
+    outlook_section,
     run_forecast,
 )
 
@@ -22,7 +22,7 @@ __all__ = [
     "ForecastError",
     "ForecastRequest",
     "ForecastResult",
-    "forecast_section",
     "latest_forecast",
+    "outlook_section",
     "run_forecast",
 ]

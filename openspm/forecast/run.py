@@ -180,8 +180,11 @@ def run_forecast(
     connection: duckdb.DuckDBPyConnection,
     request: ForecastRequest,
     progress: Progress | None = None,
+    *,
+    write: bool = True,
 ) -> ForecastResult:
-    """Compute the forecast and replace ``forecast.*`` (``connection`` may write)."""
+    """Compute the forecast and replace ``forecast.*`` (``write``; the connection then writes),
+    else leave it in temporary tables of the connection (a read-only one will do)."""
     started = time.perf_counter()
     say = progress or (lambda _: None)
     if request.simulations < 0 or request.simulations > 100_000:
@@ -200,9 +203,14 @@ def run_forecast(
         _by_month(connection, horizon, ws.settings.reporting_currency)
     except RenderError as exc:
         raise ForecastError(str(exc)) from None
-    _write(connection, horizon, request, deals, has_accounting)
-    result = read_result(connection, ws)
-    assert result is not None  # just written
+    if write:
+        _write(connection, horizon, request, deals, has_accounting)
+        result = read_result(connection, ws)
+        assert result is not None  # just written
+    else:
+        result = _read(
+            connection, ws, "fc_by_month", "fc_accrual", horizon, request, deals, has_accounting
+        )
     return ForecastResult(**{**vars(result), "seconds": time.perf_counter() - started})
 
 
@@ -555,13 +563,38 @@ def read_result(connection: duckdb.DuckDBPyConnection, ws: Workspace) -> Forecas
     for part in filter(None, (left_out or "").split(", ")):
         count, _, reason = part.partition(" ")
         deals[reason] = int(count)
+    return _read(
+        connection,
+        ws,
+        f"{SCHEMA}.by_month",
+        f"{SCHEMA}.accrual",
+        Horizon(as_of, through),
+        ForecastRequest(through, simulations, seed),
+        deals,
+        bool(has_accounting),
+    )
+
+
+def _read(
+    connection: duckdb.DuckDBPyConnection,
+    ws: Workspace,
+    by_month: str,
+    accrual_table: str,
+    horizon: Horizon,
+    request: ForecastRequest,
+    deals: dict[str, int],
+    has_accounting: bool,
+) -> ForecastResult:
+    """A ForecastResult from the company months and the accrual (stored or temporary)."""
     months = connection.execute(
         f"select period, actual, expected, sim_mean, p10, p50, p90, amortization, accrual, "
-        f"missing_rates from {SCHEMA}.by_month order by period"
+        f"missing_rates from {by_month} order by period"
     ).fetchall()
+    if not request.simulations:  # no runs: no statistics (the temporary table has actuals)
+        months = [(*m[:3], None, None, None, None, *m[7:]) for m in months]
     accrual = connection.execute(
         f"select period, currency, sum(credit - debit), count(distinct employee_id) "
-        f"from {SCHEMA}.accrual where side = 'liability' group by all order by 1, 2"
+        f"from {accrual_table} where side = 'liability' group by all order by 1, 2"
     ).fetchall()
     notes = []
     if not has_accounting:
@@ -576,15 +609,15 @@ def read_result(connection: duckdb.DuckDBPyConnection, ws: Workspace) -> Forecas
             "company totals leave them out; deliver the rates (erp/fx_rates)"
         )
     return ForecastResult(
-        as_of=as_of,
-        through=through,
+        as_of=horizon.first,
+        through=horizon.through,
         currency=ws.settings.reporting_currency,
-        simulations=simulations,
-        seed=seed,
+        simulations=request.simulations,
+        seed=request.seed,
         deals=deals,
         months=[tuple(r[:9]) for r in months],
         accrual=[tuple(r) for r in accrual],
-        has_accounting=bool(has_accounting),
+        has_accounting=has_accounting,
         notes=notes,
     )
 
@@ -649,17 +682,20 @@ def latest_forecast(ws: Workspace) -> ForecastResult | None:
         return read_result(connection, ws) if connection is not None else None
 
 
-def forecast_section(
+def outlook_section(
     connection: duckdb.DuckDBPyConnection | None, ws: Workspace, period: str
 ) -> list[Section]:
-    """The close report's commission outlook: the forecast made after ``period`` closed."""
-    if connection is None:
-        return []
+    """The close report's commission outlook after ``period`` closed: the expectation and the
+    accrual computed now, read-only and without the simulation (``openspm forecast`` runs it
+    and stores the tables); a forecast that cannot be made is one line saying why."""
+    if connection is None or missing_tables(connection, NEEDED):
+        return []  # no drafts of the engine (nothing to forecast from)
     try:
-        result = read_result(connection, ws)
-    except duckdb.Error:
-        return []
-    if result is None or result.as_of <= period:
+        result = run_forecast(ws, connection, ForecastRequest(simulations=0), write=False)
+    except (ForecastError, duckdb.Error) as exc:
+        cause = " ".join(str(exc).split())[:300]
+        return [Section("Commission outlook", (f"not computed: {cause}",))]
+    if result.as_of <= period:
         return []
     lines = [
         f"{p}: actual {_m(actual)}, expected {_m(expected)}"
@@ -670,17 +706,10 @@ def forecast_section(
         for p, actual, expected, _mean, p10, p50, p90, amortization, accrual in result.months
         if any((actual, expected, p90, amortization, accrual))
     ] or ["no commission is expected in these months from the credits and the open pipeline"]
-    simulation = (
-        f"{result.simulations} simulation runs (seed {result.seed}); the simulation plays the "
-        "deals together"
-        if result.simulations
-        else "P10/P50/P90 of a simulation of wins and losses: `openspm forecast`"
-    )
     lines.append(
-        f"{result.deals.get('forecast', 0)} open deal(s); per employee in {SCHEMA}.by_employee, "
-        f"the accrual's journal lines in {SCHEMA}.accrual. Expected = actual + each open deal's "
-        f"probability x what it adds on its own; {simulation}."
+        f"{result.deals.get('forecast', 0)} open deal(s). Expected = actual + each open deal's "
+        "probability x what it adds on its own; P10/P50/P90 of a simulation of wins and losses, "
+        f"per employee, and the accrual's journal lines: `openspm forecast` ({SCHEMA}.*)."
     )
     lines += result.notes
     return [Section(f"Commission outlook ({result.as_of} to {result.through})", tuple(lines))]
-

@@ -46,6 +46,9 @@ MODEL_SUBJECTS: dict[str, str] = {
     "stg_hris__job_history": "Job history",
     "int_crm_user_employees": "CRM users and their employees",
     "int_deal_credits": "Deal credits",
+    "int_invoice_payment_credits": "Invoice and payment credits",
+    "int_person_credits": "Credits of deals, invoices and payments",
+    "int_invoice_payment_problems": "Invoices and payments",
     "int_deal_credit_problems": "Won deals and splits",
     "int_credit_exceptions": "Credits without a plan",
     "int_plan_credits": "Credits in plans",
@@ -71,8 +74,16 @@ MODEL_SUBJECTS: dict[str, str] = {
     "fct_attainment": "Attainment",
 }
 
-# Titles of the checks that are whole models or singular tests.
+# Titles of the checks that are whole models or singular tests (a test named here by its own
+# name wins over its model: one list can feed a blocking test and a warning).
 PROBLEM_LIST_TITLES: dict[str, str] = {
+    "invoice_payment_problems_that_block": (
+        "Invoices must belong to known deals and payments to known invoices (a plan pays on "
+        "billings or collections)"
+    ),
+    "invoice_payment_problems_to_review": (
+        "Invoices and payments should match the deals and invoices delivered"
+    ),
     "int_deal_credit_problems": (
         "Won deals must be complete, owned by employees, and split 100% among revenue splits"
     ),
@@ -245,7 +256,9 @@ def _title(unique_id: str, node: Mapping[str, Any]) -> str:
         target = subject(to.group(1)) if to else "another table"
         return f"{what}: {column} refers to something missing from {target.lower()}"
     if test == "no_problem_rows":
-        return PROBLEM_LIST_TITLES.get(model or "", f"{what}: problems found")
+        return PROBLEM_LIST_TITLES.get(
+            name, PROBLEM_LIST_TITLES.get(model or "", f"{what}: problems found")
+        )
     if name in SINGULAR_TITLES:
         return SINGULAR_TITLES[name]
     description = str(node.get("description") or "").strip()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from openspm.periods import month_bounds
 from openspm.quality.clean_batches import clean_files, remember_clean
 from openspm.quality.findings import (
     MAX_FINDINGS,
@@ -34,8 +35,11 @@ if TYPE_CHECKING:
 WON_DEALS = "won_deals_complete"
 WON_DEALS_TITLE = "Won deals must have an amount of zero or more, a close date and a known currency"
 FUTURE_CLOSE = "won_deals_future_close_date"
-FUTURE_CLOSE_TITLE = "Won deals should not close in the future"
+FUTURE_CLOSE_TITLE = (
+    "Won deals should not close in the future (as of the end of the month being closed)"
+)
 DEALS = "crm__deals"
+AS_OF_MONTH_END = "as-of-month-end"  # the clean-batch context of the future-close check
 
 
 
@@ -114,29 +118,32 @@ def check_won_deals(
 
 
 def check_future_close_dates(
-    connection: duckdb.DuckDBPyConnection,
-    period: str | None = None,
-    *,
-    today: date | None = None,
+    connection: duckdb.DuckDBPyConnection, period: str
 ) -> CheckOutcome:
-    """Won deals whose close date lies after today (UTC) (warning).
+    """Won deals known by the end of ``period`` whose close date lies after it (warning).
 
-    Today, not the end of the month being closed: when an earlier month is closed, deals of the
-    months after it are normal data, while a deal won on a day that has not yet come is a
-    data-entry mistake worth a look.
+    As of the end of the month being closed: a deal recorded as won (its ``modified_at``) by
+    that day, with a close date after it, was won "in the future" when the month closed. Deals
+    recorded later are normal data of later months, whatever day the close runs on, so the
+    same data gives the same report on any day.
     """
-    del period
     missing = missing_tables(connection, ["staging.stg_crm__deals"])
     if missing:
         return not_run(FUTURE_CLOSE, FUTURE_CLOSE_TITLE, Severity.WARNING, missing_reason(missing))
-    day = today or datetime.now(UTC).date()
-    # a file without a deal after today stays so (today only moves on): looked at once
-    skip = clean_files(connection, FUTURE_CLOSE, DEALS)
-    frame = _won_deals_frame(connection, skip, amounts=False)
+    _, month_end = month_bounds(period)
+    # a file none of whose won deals closes after the month it was recorded in is never
+    # flagged, for any month: looked at once
+    skip = clean_files(connection, FUTURE_CLOSE, DEALS, AS_OF_MONTH_END)
+    clean = _never_future(connection, skip)
+    remember_clean(connection, FUTURE_CLOSE, DEALS, clean, AS_OF_MONTH_END)
+    skip = [*skip, *clean]
+    frame = _won_deals_frame(
+        connection, skip, amounts=False, recorded_before=month_end + timedelta(days=1)
+    )
     findings: list[Finding] = []
     total = 0
     if len(frame):
-        latest = datetime(day.year, day.month, day.day)
+        latest = datetime(month_end.year, month_end.month, month_end.day)
         counts: dict[str, int] = {}
         unexpected = validate(
             "future_close_dates",
@@ -152,16 +159,14 @@ def check_future_close_dates(
             counts,
         )
         total = counts["future"]
-        future = frame["close_date"] > latest
-        clean = set(frame["source_file"].astype(str)) - set(frame.loc[future, "source_file"])
-        remember_clean(connection, FUTURE_CLOSE, DEALS, clean)
         for row in _with_delivered(connection, frame.iloc[unexpected["future"][:MAX_FINDINGS]]):
             findings.append(
                 Finding(
                     _deal_where(row),
                     cell_text(row["delivered_close_date"]) or date_text(row["close_date"]),
-                    f"the won deal closes on {date_text(row['close_date'])}, after today "
-                    f"({day.isoformat()})",
+                    f"the won deal closes on {date_text(row['close_date'])}, after the end of "
+                    f"{period} ({month_end.isoformat()}), but was recorded as won on "
+                    f"{date_text(row['modified_at'])}, before that day",
                 )
             )
     return outcome(
@@ -170,17 +175,33 @@ def check_future_close_dates(
         Severity.WARNING,
         findings,
         total=total,
-        technical="staging.stg_crm__deals",
+        technical="staging.stg_crm__deals (close_date vs the month's end, modified_at)",
     )
 
 
+def _never_future(connection: duckdb.DuckDBPyConnection, skip: Sequence[str]) -> list[str]:
+    """Files (but ``skip``) none of whose won deals closes after the month it was recorded in."""
+    rows = connection.execute(
+        "SELECT source_file FROM staging.stg_crm__deals "
+        "WHERE is_won AND NOT list_contains(?, source_file) GROUP BY source_file "
+        "HAVING NOT bool_or(coalesce(close_date > last_day(modified_at::DATE), false))",
+        [list(skip)],
+    ).fetchall()
+    return [str(file) for (file,) in rows]
+
+
 def _won_deals_frame(
-    connection: duckdb.DuckDBPyConnection, skip: Sequence[str], *, amounts: bool = True
+    connection: duckdb.DuckDBPyConnection,
+    skip: Sequence[str],
+    *,
+    amounts: bool = True,
+    recorded_before: date | None = None,
 ) -> pd.DataFrame:
     """Won deals of staging, typed, but those of the files in ``skip`` (found clean before).
 
-    Without ``amounts``, only the close date is read (millions of rows: a third of the memory).
-    The delivered values: ``_with_delivered``, for the listed rows only.
+    Without ``amounts``, only the dates are read (millions of rows: a third of the memory);
+    with ``recorded_before``, only deals last modified before that day. The delivered values:
+    ``_with_delivered``, for the listed rows only.
     """
     money = (
         ", CAST(d.amount AS DOUBLE) AS amount_number, CAST(d.amount AS VARCHAR) AS amount_text, "
@@ -192,12 +213,13 @@ def _won_deals_frame(
         f"""
         SELECT
             row_number() OVER (ORDER BY d.source_file, d.source_row, d.deal_id) - 1 AS {ROW_ID},
-            d.deal_id, d.source_file, d.source_row, d.close_date{money}
+            d.deal_id, d.source_file, d.source_row, d.close_date, d.modified_at{money}
         FROM staging.stg_crm__deals AS d
         WHERE d.is_won AND NOT list_contains(?, d.source_file)
+            AND (?::DATE IS NULL OR d.modified_at < ?::DATE)
         ORDER BY d.source_file, d.source_row, d.deal_id
         """,
-        [list(skip)],
+        [list(skip), recorded_before, recorded_before],
     ).df()
 
 

@@ -35,7 +35,7 @@ LANDING_QUARANTINE_TITLE = (
 LANDING_CONFLICTS = "landing_conflicting_versions"
 LANDING_CONFLICTS_TITLE = (
     "A landing file must not hold two different versions of one record with the same "
-    "modification time"
+    "modification time (or, for records without one such as fx rates, the same key)"
 )
 
 
@@ -119,12 +119,15 @@ def check_landing_conflicts(
 ) -> CheckOutcome:
     """Two rows of one batch with the same key and modified_at but different content (blocking).
 
-    Per raw table of an entity with a versioning column. Values are compared as staging types
-    them (``1`` and ``true`` are the same boolean); identical duplicates are no error, and rows
-    quarantined at ingestion are left to the quarantine check.
+    Per raw table of every entity; an entity without a versioning column (fx rates: a file is
+    one version of every rate it holds) conflicts on the key alone, so two rates of one batch
+    for one day and pair block the close instead of one being chosen silently. Values are
+    compared as staging types them (``1`` and ``true`` are the same boolean); identical
+    duplicates are no error, and rows quarantined at ingestion are left to the quarantine
+    check.
     """
     del period
-    present = [e for e in ENTITIES if e.versioned_by and table_exists(connection, _raw(e))]
+    present = [e for e in ENTITIES if table_exists(connection, _raw(e))]
     if not present:
         return not_run(
             LANDING_CONFLICTS,
@@ -264,10 +267,12 @@ def _conflict_candidates_sql(ent: Entity) -> str:
 
     One parameter: the files to leave out (found clean by an earlier run).
     """
-    assert ent.versioned_by is not None
     key = " || '|' || ".join(f"coalesce({_typed_sql(ent, k)}, '')" for k in ent.key)
-    version = _typed_sql(ent, ent.versioned_by)
-    version_delivered = quote_identifier(ent.versioned_by)
+    if ent.versioned_by is None:  # the file is the version
+        version, version_delivered = "''", "NULL::VARCHAR"
+    else:
+        version = _typed_sql(ent, ent.versioned_by)
+        version_delivered = quote_identifier(ent.versioned_by)
     normalized = ", ".join(
         f"{_typed_sql(ent, c)} AS {quote_identifier('n__' + c)}" for c in ent.column_names
     )
@@ -324,7 +329,7 @@ def _conflict_finding(ent: Entity, group: pd.DataFrame) -> Finding:
     return Finding(
         f"{first['_file']} rows {listed} ({key_names} {key_text})",
         cell_text(first["_version_delivered"]),
-        f"{len(rows)} rows of the same file have the same {key_names} and the same "
-        f"{ent.versioned_by} but differ: {'; '.join(differing)}; it is not clear which one "
-        "holds",
+        f"{len(rows)} rows of the same file have the same {key_names}"
+        + (f" and the same {ent.versioned_by}" if ent.versioned_by else "")
+        + f" but differ: {'; '.join(differing)}; it is not clear which one holds",
     )

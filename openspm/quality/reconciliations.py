@@ -161,19 +161,21 @@ def exceptions(connection: duckdb.DuckDBPyConnection, period: str) -> list[Findi
     rows = connection.execute(
         """
         SELECT employee_id, employee_name, deal_id, credit_type, source_amount, source_currency,
-            description
+            description, event_type, event_id
         FROM intermediate.int_credit_exceptions
         WHERE credit_date BETWEEN ? AND ?
-        ORDER BY employee_id, credit_date, deal_id, credit_type
+        ORDER BY employee_id, credit_date, deal_id, event_type, event_id, credit_type
         """,
         [start, end],
     ).fetchall()
     findings = []
-    for employee_id, name, deal_id, credit_type, amount, currency, description in rows:
+    for row in rows:
+        employee_id, name, deal_id, credit_type, amount, currency, description, kind, event = row
         who = f"employee {employee_id}" + (f" ({name})" if name else "")
+        what = f"deal {deal_id}" if kind == "deal" else f"{kind} {event} of deal {deal_id}"
         findings.append(
             Finding(
-                f"{who}, deal {deal_id} ({credit_type} credit)",
+                f"{who}, {what} ({credit_type} credit)",
                 f"{money(amount)} {currency}",
                 str(description),
             )

@@ -15,12 +15,14 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from openspm.money import money
 from openspm.periods import month_start, parse_period
 from openspm.quality.findings import MAX_FINDINGS, CheckOutcome, Finding, Severity, Status
 
@@ -30,6 +32,18 @@ PUBLISHED = "published"
 NOT_PUBLISHED = "not_published"
 VALIDATED = "validated"  # openspm validate: checked on a scratch copy, nothing published
 HEADLINES = {PUBLISHED: "published", VALIDATED: "checked (validation only, nothing published)"}
+
+
+@dataclass(frozen=True)
+class CurrencyTotals:
+    """One currency's payouts of the month (the report never adds currencies together)."""
+
+    currency: str
+    payouts: int
+    commission: Decimal
+    spiff: Decimal
+    adjustments: Decimal
+    net: Decimal
 
 
 @dataclass(frozen=True)
@@ -50,13 +64,15 @@ def write_report(
     exceptions: Sequence[Finding],
     extra_sections: Sequence[Section] = (),
     *,
+    totals: Sequence[CurrencyTotals] = (),
     generated_at: datetime | None = None,
 ) -> tuple[Path, Path]:
     """Write the month's close report into ``out_dir``; returns (markdown path, html path).
 
     ``status`` is ``"published"`` or ``"not_published"``; ``cause`` is one sentence saying why
-    (None: derived from the outcomes, naming the first blocking failure). Each file is written
-    to a temporary file and moved into place, so a reader never sees half a report.
+    (None: derived from the outcomes, naming the first blocking failure); ``totals`` are the
+    month's payouts per currency (published, else the drafts). Each file is written to a
+    temporary file and moved into place, so a reader never sees half a report.
     """
     period = parse_period(period)
     context = _context(
@@ -69,15 +85,29 @@ def write_report(
         extra_sections,
         generated_at or datetime.now(UTC),
     )
+    context["totals"] = [
+        {
+            "currency": t.currency,
+            "payouts": t.payouts,
+            **{
+                name: money(getattr(t, name))
+                for name in ("commission", "spiff", "adjustments", "net")
+            },
+        }
+        for t in totals
+    ]
+    context["totals_note"] = (
+        "What was published for the month, per payout currency."
+        if status == PUBLISHED
+        else "The month's drafts, per payout currency: nothing of it is published."
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     md_path = out_dir / MARKDOWN_FILE
     html_path = out_dir / HTML_FILE
-    _atomic_write(
-        md_path, _environment(html=False).get_template("close-report.md.j2").render(**context)
-    )
-    _atomic_write(
-        html_path, _environment(html=True).get_template("close-report.html.j2").render(**context)
-    )
+    for path, html in ((md_path, False), (html_path, True)):
+        name = "close-report.html.j2" if html else "close-report.md.j2"
+        text = _environment(html=html).get_template(name).render(**context)
+        _atomic_write(path, text.rstrip("\n") + "\n")  # one final newline
     return md_path, html_path
 
 
@@ -97,10 +127,19 @@ def default_cause(status: str, outcomes: Sequence[CheckOutcome]) -> str:
     if not blocking:
         return "The month was not published."
     failed = [o for o in blocking if o.status == Status.FAILED]
+    not_run = [o for o in blocking if o.status == Status.NOT_RUN]
     first = (failed or blocking)[0]
-    others = len(blocking) - 1
-    more = f" ({others} more blocking check{'s' if others != 1 else ''} listed below)"
-    return f"Not published because of {first.first_line()}{more if others else ''}."
+    more = []
+    if failed and len(failed) > 1:
+        others = len(failed) - 1
+        more.append(f"{others} more blocking problem{'s' if others != 1 else ''} listed below")
+    if not_run and failed:
+        more.append(
+            f"{len(not_run)} blocking check{'s' if len(not_run) != 1 else ''} did not run, "
+            "listed under Checks not run"
+        )
+    tail = f" ({'; '.join(more)})" if more else ""
+    return f"Not published because of {first.first_line()}{tail}."
 
 
 # ------------------------------------------------------------------------------------- helpers
@@ -132,6 +171,8 @@ def _context(
         "run_id": run_id,
         "generated_at": f"{stamp:%Y-%m-%d %H:%M} UTC",
         "blocking": [_view(o) for o in blocking],
+        "blocking_total": sum(max(o.total, len(o.findings)) for o in blocking),
+        "warnings_total": sum(max(o.total, len(o.findings)) for o in warnings),
         "not_run": [_view(o) for o in outcomes if o.status == Status.NOT_RUN],
         "warnings": [_view(o) for o in warnings],
         "passed": [_view(o) for o in outcomes if o.status == Status.PASSED],

@@ -12,6 +12,7 @@ final as (
         plan_id,
         component_id,
         component_number,
+        measure,
         deal_types,
         credit_types,
         quota_period,

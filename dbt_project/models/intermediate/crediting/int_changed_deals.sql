@@ -1,7 +1,9 @@
 {#
     The deals whose credits an incremental build recomputes (macros/incremental.sql): every
-    deal a new deal batch delivers, and every deal a split of a new split batch belongs to,
-    now or in an earlier version (a split that moved from one deal to another changes both).
+    deal a new deal batch delivers; every deal a split of a new split batch belongs to; every
+    deal an invoice of a new invoice batch belongs to; and every deal whose invoice a payment
+    of a new payment batch pays. Each "belongs to" reads every version in raw, now or earlier,
+    so a split, invoice or payment moved from one deal (or invoice) to another changes both.
 #}
 
 with
@@ -18,6 +20,18 @@ new_splits as (
 
 ),
 
+new_invoices as (
+
+    {{ new_batch_keys('erp__invoices', 'invoice_id') }}
+
+),
+
+new_payments as (
+
+    {{ new_batch_keys('erp__payments', 'payment_id') }}
+
+),
+
 deals_of_new_splits as (
 
     select distinct {{ to_string('deal_id') }}
@@ -26,11 +40,34 @@ deals_of_new_splits as (
 
 ),
 
+-- the invoices the new payments pay, in any of the payments' versions
+invoices_of_new_payments as (
+
+    select distinct {{ to_string('invoice_id') }}
+    from {{ source('raw', 'erp__payments') }}
+    where {{ to_string('payment_id') }} in (select * from new_payments)
+
+),
+
+deals_of_changed_invoices as (
+
+    select distinct {{ to_string('deal_id') }}
+    from {{ source('raw', 'erp__invoices') }}
+    where {{ to_string('invoice_id') }} in (
+        select * from new_invoices
+        union
+        select * from invoices_of_new_payments
+    )
+
+),
+
 final as (
 
     select * from new_deals
     union
     select * from deals_of_new_splits
+    union
+    select * from deals_of_changed_invoices
 
 )
 

@@ -8,8 +8,11 @@
 }}
 {#
     Rules 4 and 5 on every person-credit with its plan (int_plan_credits): one credit per plan
-    component that admits it, and a clawback reversal when the deal was cancelled inside the
-    plan's window; credit_id is stable from run to run. Published as marts.fct_credits.
+    component that pays on the credit's event (its measure, rule 4.2: the deal for bookings,
+    an invoice for billings, a payment for collections) and admits its deal and credit type,
+    and a clawback reversal of a booking when the deal was cancelled inside the plan's window;
+    credit_id (event, employee, type, roll-up source, plan, component, reversal) is stable
+    from run to run. Counted in the ledger (int_credits) and so in finance.credits.
     Incremental: a nightly build recomputes the credits of changed deals only
     (macros/incremental.sql).
 #}
@@ -31,7 +34,8 @@ components as (
 
 ),
 
--- rule 4: one credit row per component whose deal_types and credit_types admit the credit
+-- rule 4: one credit row per component that pays on the credit's event (rule 4.2) and whose
+-- deal_types and credit_types admit the credit
 component_credits as (
 
     select
@@ -41,6 +45,7 @@ component_credits as (
     from plan_credits
     inner join components
         on plan_credits.plan_id = components.plan_id
+        and components.measure = {{ event_measure('plan_credits.event_type') }}
         and list_contains(components.deal_types, plan_credits.deal_type)
         and list_contains(components.credit_types, plan_credits.credit_type)
 
@@ -49,6 +54,8 @@ component_credits as (
 credits as (
 
     select
+        event_type,
+        event_id,
         deal_id,
         split_id,
         employee_id,
@@ -70,9 +77,12 @@ credits as (
 
     union all
 
-    -- rule 5: a deal cancelled 0..window_days after its close date reverses the credit on the
-    -- cancelled date, at the converted amount of the credit (no new conversion)
+    -- rule 5: a deal cancelled 0..window_days after its close date reverses the booking's
+    -- credit on the cancelled date, at the converted amount of the credit (no new conversion);
+    -- clawback windows apply to bookings only (rule 4.2)
     select
+        event_type,
+        event_id,
         deal_id,
         split_id,
         employee_id,
@@ -91,17 +101,18 @@ credits as (
         rollup_from_employee_id
 
     from component_credits
-    where {{ clawback_reverses('credit_date', 'cancelled_date', 'clawback_window_days') }}
+    where event_type = 'deal'
+        and {{ clawback_reverses('credit_date', 'cancelled_date', 'clawback_window_days') }}
 
 ),
 
 final as (
 
     select
-        {{ credit_id("'deal'", 'deal_id', 'employee_id', 'credit_type', 'rollup_from_employee_id', 'plan_id', 'component_id', 'is_reversal') }}
+        {{ credit_id('event_type', 'event_id', 'employee_id', 'credit_type', 'rollup_from_employee_id', 'plan_id', 'component_id', 'is_reversal') }}
             as credit_id,
-        'deal' as event_type,
-        deal_id as event_id,
+        event_type,
+        event_id,
         deal_id,
         employee_id,
         credit_type,

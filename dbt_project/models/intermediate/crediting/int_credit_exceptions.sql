@@ -2,7 +2,7 @@ with
 
 credits as (
 
-    select * from {{ ref('int_deal_credits') }}
+    select * from {{ ref('int_person_credits') }}
 
 ),
 
@@ -32,6 +32,8 @@ unassigned as (
 final as (
 
     select
+        unassigned.event_type,
+        unassigned.event_id,
         unassigned.deal_id,
         unassigned.split_id,
         unassigned.employee_id,
@@ -48,7 +50,11 @@ final as (
             employees.first_name || ' ' || employees.last_name || ' (' || unassigned.employee_id || ')',
             unassigned.employee_id
         ) || ' holds no plan assignment on ' || unassigned.credit_date || ': the '
-            || unassigned.credit_type || ' credit of deal ' || unassigned.deal_id
+            || unassigned.credit_type || ' credit of ' || case unassigned.event_type
+                when 'deal' then 'deal ' || unassigned.deal_id
+                else unassigned.event_type || ' ' || unassigned.event_id || ' of deal '
+                    || unassigned.deal_id
+            end
             || ' (' || unassigned.source_amount::decimal(38, 2) || ' '
             || unassigned.source_currency || ') earns nothing' as description
 

@@ -1,8 +1,14 @@
+{#
+    Rules 4 and 1 on every person-credit of every event (int_person_credits: the deal, its
+    invoices and its payments): the plan assignment active on the credit (event) date, and the
+    conversion into the plan currency at the rate as of that date.
+#}
+
 with
 
 credits as (
 
-    select * from {{ ref('int_deal_credits') }}
+    select * from {{ ref('int_person_credits') }}
 
 ),
 

@@ -29,6 +29,7 @@ steps as (
     select
         employee_id,
         month_number,
+        balance_before,
         balance_after,
         carry_out,
         draw_top_up,
@@ -48,6 +49,7 @@ steps as (
     select
         employee_id,
         month_number,
+        balance_before,
         balance_after,
         carry_out,
         draw_top_up,
@@ -82,7 +84,9 @@ final as (
             0,
             inputs.commission + inputs.spiff + steps.draw_top_up - steps.draw_recovery
             + inputs.adjustments + steps.negative_carry_in
-        ) as decimal(18, 2)) as net_payout
+        ) as decimal(18, 2)) as net_payout,
+        steps.balance_before as draw_balance_before,
+        steps.balance_after as draw_balance_after
 
     from inputs
     inner join steps

@@ -13,7 +13,8 @@ with
 plan_credits as (
 
     select * from {{ ref('int_plan_credits') }}
-    where credit_type in ('direct', 'split')
+    where event_type = 'deal'  -- a SPIFF qualifies deals (bookings), whatever the measures
+        and credit_type in ('direct', 'split')
 
 ),
 

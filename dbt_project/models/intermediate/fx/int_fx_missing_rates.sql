@@ -29,6 +29,8 @@ missing as (
         count(*) as credits,
         count(distinct plan_credits.deal_id) as deals,
         list_sort(list_distinct(list(plan_credits.deal_id)))[1:5] as example_deals,
+        list_sort(list_distinct(list(plan_credits.event_type || ' ' || plan_credits.event_id)
+            filter (where plan_credits.event_type <> 'deal')))[1:5] as example_events,
         list_sort(list_distinct(list(
             coalesce(employees.first_name || ' ' || employees.last_name || ' (' || employees.employee_id || ')', plan_credits.employee_id)
         )))[1:5] as example_employees
@@ -59,6 +61,11 @@ final as (
             || ' in erp/fx_rates; needed by ' || credits || ' credit(s) of ' || deals
             || ' deal(s): ' || array_to_string(example_deals, ', ')
             || case when deals > 5 then ', ...' else '' end
+            || case when len(example_events) > 0
+                then ' (' || array_to_string(example_events, ', ')
+                    || case when len(example_events) >= 5 then ', ...' else '' end || ')'
+                else ''
+            end
             || ' (employees ' || array_to_string(example_employees, ', ')
             || case when len(example_employees) >= 5 then ', ...' else '' end || ')'
             as description

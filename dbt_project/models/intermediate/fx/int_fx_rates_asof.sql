@@ -14,26 +14,42 @@ assignments as (
 
 ),
 
+invoice_payment_credits as (
+
+    select * from {{ ref('int_invoice_payment_credits') }}
+
+),
+
 fx_rates as (
 
     select * from {{ ref('stg_erp__fx_rates') }}
 
 ),
 
--- every conversion a credit can need: a won deal's currency on its close date into the
--- currency of any assigned plan (a small superset of what credits use)
+-- every conversion a credit can need: a won deal's currency on its close date, and an
+-- invoice's or payment's currency on its date (rule 4.2), into the currency of any assigned
+-- plan (a small superset of what credits use)
+event_days as (
+
+    select distinct currency, close_date as event_date
+    from deals
+    where is_won and close_date is not null and currency is not null
+
+    union
+
+    select distinct source_currency, credit_date
+    from invoice_payment_credits
+
+),
+
 requests as (
 
     select
-        deal_days.currency as from_currency,
+        event_days.currency as from_currency,
         plan_currencies.plan_currency as to_currency,
-        deal_days.close_date as as_of_date
+        event_days.event_date as as_of_date
 
-    from (
-        select distinct currency, close_date
-        from deals
-        where is_won and close_date is not null and currency is not null
-    ) as deal_days
+    from event_days
     cross join (select distinct plan_currency from assignments) as plan_currencies
 
 ),

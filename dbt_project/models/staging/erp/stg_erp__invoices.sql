@@ -28,6 +28,7 @@ typed as (
         {{ to_currency('currency') }} as currency,
         {{ to_enum('status') }} as status,
         {{ to_timestamp_utc('modified_at') }} as modified_at,
+        coalesce({{ to_boolean('is_deleted') }}, false) as is_deleted,
 
         _file as source_file,
         _row_number as source_row,
@@ -44,7 +45,7 @@ final as (
             'typed',
             key_columns=['invoice_id'],
             versioned_by='modified_at',
-            deletable=false
+            deletable=true
         )
     }}
 

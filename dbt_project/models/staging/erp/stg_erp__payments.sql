@@ -27,6 +27,7 @@ typed as (
         {{ to_decimal('amount', 20, 6) }} as amount,
         {{ to_currency('currency') }} as currency,
         {{ to_timestamp_utc('modified_at') }} as modified_at,
+        coalesce({{ to_boolean('is_deleted') }}, false) as is_deleted,
 
         _file as source_file,
         _row_number as source_row,
@@ -43,7 +44,7 @@ final as (
             'typed',
             key_columns=['payment_id'],
             versioned_by='modified_at',
-            deletable=false
+            deletable=true
         )
     }}
 

@@ -1,0 +1,81 @@
+"""Close every month of the demo workspace in order, as a company would, and report each close.
+
+    .venv/bin/python bench/close_demo_months.py [--workspace DIR] [--keep]
+
+Generates the demo (the default size: about 150 people, 30,000 deals, 2025-01 to 2026-10; its
+customer success managers are paid on collections), then runs ``openspm close --period`` for
+every month from first_period to the last one, each a subprocess with its own Dagster
+instance. Prints the wall time and outcome of each close, and what was published (payouts,
+credits per event type). Exits non-zero at the first month that does not close. Too slow for
+every CI run (about 20 closes of 15-30 s); run it after changes to the rules or the demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import duckdb
+from common import BIN, dagster_home, run_process
+
+from openspm.demo import generate_workspace
+from openspm.periods import first_period, period_range
+from openspm.workspace import Workspace
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workspace", type=Path, default=None, help="default: a temporary one")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary workspace")
+    args = parser.parse_args(argv)
+    scratch = Path(tempfile.mkdtemp(prefix="openspm-close-demo-"))
+    root = args.workspace or scratch / "ws"
+    summary = generate_workspace(root, seed=args.seed, overwrite=True)
+    print(f"demo: {summary}", flush=True)
+    ws = Workspace.open(root)
+    months = period_range(first_period(ws), summary.last_month)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(dagster_home(scratch / "dagster")),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    env.pop("OPENSPM_WORKSPACE", None)
+    failed = None
+    started = time.perf_counter()
+    for period in months:
+        command = [str(BIN / "openspm"), "close", "--period", period, "--workspace", str(root),
+                   "--quiet"]  # fmt: skip
+        result = run_process(command, env=env)
+        line = (result.stdout.strip() or result.stderr.strip()).splitlines()[-1:]
+        print(f"  {period}: {'closed' if result.returncode == 0 else 'NOT CLOSED'} in "
+              f"{result.wall:5.1f} s  {line[0] if line else ''}", flush=True)  # fmt: skip
+        if result.returncode != 0:
+            failed = period
+            print(result.stdout[-3000:], result.stderr[-3000:])
+            break
+    with duckdb.connect(str(ws.warehouse_path), read_only=True) as con:
+        closes = con.execute("select count(*) from finance.closes").fetchone()
+        events = con.execute(
+            "select event_type, count(*), sum(amount) from finance.credits "
+            "group by 1 order by 1"
+        ).fetchall()
+        paid = con.execute("select count(*), sum(net_payout) from finance.payouts").fetchone()
+    print(f"published months: {closes[0]} of {len(months)} in {time.perf_counter() - started:.0f} s"
+          f"; payouts {paid[0]:,} rows, net {paid[1]:,.2f}")  # fmt: skip
+    for event_type, count, amount in events:
+        print(f"  finance.credits {event_type}: {count:,} rows, {amount:,.2f}")
+    if not args.keep and args.workspace is None:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Where statements read a month from: ``finance.*``, as it is or as the close will leave it.
+
+A published month is read from ``finance`` only. Before the publication commits (the staged
+files of a close) the month's rows are not in ``finance`` yet: ``FinanceSource.staged`` reads
+``finance`` plus the month's drafts, the rows the publication will copy, stamped with the
+close's run id. Either way the statement code sees one set of relations shaped like
+``finance.*`` (docs/statements.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+
+from openspm.publish import FINANCE_SCHEMA, draft_tables
+from openspm.warehouse import quote_literal as _literal
+from openspm.warehouse import table_exists
+
+
+@dataclass(frozen=True)
+class FinanceSource:
+    """The relations of ``finance.*`` for ``period``, with the month's drafts when staged.
+
+    ``run_id`` and ``closed_at`` stamp the month: the close's run and time (a published month:
+    those of ``finance.closes``).
+    """
+
+    connection: duckdb.DuckDBPyConnection
+    period: str
+    run_id: str
+    closed_at: datetime
+    drafts: dict[str, str] = field(default_factory=dict)  # table -> draft mart (staged only)
+
+    @classmethod
+    def published(cls, connection: duckdb.DuckDBPyConnection, period: str) -> FinanceSource:
+        """A month in ``finance.closes``; LookupError when it is not published."""
+        row = connection.execute(
+            f"select run_id, published_at from {FINANCE_SCHEMA}.closes where period = ?",
+            [period],
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"{period} is not closed")
+        return cls(connection, period, str(row[0]), row[1])
+
+    @classmethod
+    def staged(
+        cls,
+        connection: duckdb.DuckDBPyConnection,
+        period: str,
+        run_id: str,
+        closed_at: datetime,
+    ) -> FinanceSource:
+        """``finance`` plus the drafts of ``period``, as the publication will copy them."""
+        drafts = {t: m for t, m in draft_tables().items() if table_exists(connection, m)}
+        return cls(connection, period, run_id, closed_at, drafts)
+
+    @property
+    def is_staged(self) -> bool:
+        return bool(self.drafts)
+
+    def table(self, name: str) -> str:
+        """A relation (SQL) with the rows of ``finance.<name>``, the month's drafts included."""
+        published = f"{FINANCE_SCHEMA}.{name}"
+        draft = self.drafts.get(name)
+        if draft is None:
+            return published
+        return (
+            f"(select * from {published} union all by name "
+            f"select *, {_literal(self.run_id)} as run_id, "
+            f"timestamp {_literal(self.closed_at.isoformat(sep=' '))} as published_at "
+            f"from {draft} where period = {_literal(self.period)})"
+        )
+
+    def has(self, schema_table: str) -> bool:
+        """Whether a table outside finance (staging, comp) exists in the warehouse."""
+        return table_exists(self.connection, schema_table)
