@@ -47,6 +47,8 @@ DESCRIPTIONS = {
     "opening_balances": "the go-live amounts recorded with the close of first_period",
     "draw_balances": "per employee and closed month, the recoverable draw balance before and "
     "after the month",
+    "leaderboard": "per closed month, employee, plan and quota period: attainment over the "
+    "plan's quota-based components ranked within the role and the team",
     CLOSES: "one row per closed month: run id, time, payout and line counts",
 }
 

@@ -16,7 +16,9 @@ import duckdb
 
 from openspm.comp import check_comp_config
 from openspm.dbt_project import DbtProjectError
+from openspm.forecast import outlook_section
 from openspm.ingest import delivered_employee_ids
+from openspm.leaderboard import leaderboard_section
 from openspm.publish import FINANCE_SCHEMA
 from openspm.quality import (
     CHECKS,
@@ -119,6 +121,9 @@ def write_close_report(
         outcomes = gather_outcomes(ws, connection, period, run_id, comp_passed=status == PUBLISHED)
         listed = _exceptions(connection, period)
         totals = _totals(connection, period, published=status == PUBLISHED)
+        sections = leaderboard_section(connection, period, published=status == PUBLISHED)
+        if status == PUBLISHED:
+            sections += outlook_section(connection, ws, period)
     finally:
         if connection is not None:
             connection.close()
@@ -130,6 +135,7 @@ def write_close_report(
         cause,
         outcomes,
         listed,
+        sections,
         totals=totals,
     )
     return ReportFiles(md, html, outcomes)

@@ -117,6 +117,23 @@ PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
         "source VARCHAR",
         "source_row INTEGER",
     ),
+    # attainment ranked by role and team (docs/modelling.md, "The leaderboard")
+    "leaderboard": (
+        "period VARCHAR NOT NULL",
+        "quota_period_start DATE",
+        "employee_id VARCHAR NOT NULL",
+        "plan_id VARCHAR",
+        "role VARCHAR",
+        "team_manager_id VARCHAR",
+        "credit_to_date DECIMAL(38,10)",
+        "quota DECIMAL(20,6)",
+        "currency VARCHAR",
+        "attainment DECIMAL(38,10)",
+        "rank_in_role INTEGER",
+        "role_size INTEGER",
+        "rank_in_team INTEGER",
+        "team_size INTEGER",
+    ),
 }
 CLOSES_COLUMNS = (
     "period VARCHAR PRIMARY KEY",

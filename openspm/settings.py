@@ -128,6 +128,12 @@ class PayrollSettings(_Strict):
         raise ValueError("a day of the month (1 to 31) or 'last'")
 
 
+class LeaderboardSettings(_Strict):
+    """The leaderboard (docs/modelling.md): whether a statement shows the rep's rank."""
+
+    show_rank_on_statements: bool = False
+
+
 class Settings(_Strict):
     """The typed content of ``openspm.yaml``."""
 
@@ -136,6 +142,7 @@ class Settings(_Strict):
     first_period: str | None = None
     warehouse: str = "warehouse.duckdb"
     accounting: AccountingSettings = AccountingSettings()
+    leaderboard: LeaderboardSettings = LeaderboardSettings()
     payroll: PayrollSettings = PayrollSettings()
     sources: dict[Literal["crm", "erp", "hris"], SourceSettings] = {}
 

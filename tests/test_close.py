@@ -42,7 +42,7 @@ runner = CliRunner()
 PERIODS = ["2026-01", "2026-02", "2026-03"]
 FINANCE_TABLES = (
     "payouts", "payout_lines", "attainment", "credits", "draw_balances", "adjustments",
-    "opening_balances", "closes",
+    "opening_balances", "leaderboard", "closes",
 )
 
 
@@ -90,6 +90,13 @@ def add_drafts(connection: duckdb.DuckDBPyConnection, periods: list[str] = PERIO
         quota_period_start date, line_kind varchar, amount decimal(18,2), currency varchar,
         source varchar, source_row integer, is_recorded boolean)"""
     )
+    connection.execute(
+        """create table if not exists marts.fct_leaderboard (period varchar,
+        quota_period_start date, employee_id varchar, plan_id varchar, role varchar,
+        team_manager_id varchar, credit_to_date decimal(38,10), quota decimal(20,6),
+        currency varchar, attainment decimal(38,10), rank_in_role integer, role_size integer,
+        rank_in_team integer, team_size integer)"""
+    )
     for m, period in enumerate(periods, start=1):
         day = f"{period}-10"
         for e in range(1, 4):
@@ -114,6 +121,11 @@ def add_drafts(connection: duckdb.DuckDBPyConnection, periods: list[str] = PERIO
                 "insert into marts.fct_attainment values (?, 'P1', 'nb', ?, '2026-01-01', "
                 "?, 1000, ?, ?)",
                 [employee, period, commission * 10, commission / 100, commission],
+            )
+            connection.execute(
+                "insert into marts.fct_leaderboard values (?, '2026-01-01', ?, 'P1', 'AE', "
+                "null, ?, 1000, 'USD', ?, ?, 3, ?, 3)",
+                [period, employee, commission * 10, commission / 100, 4 - e, 4 - e],
             )
             connection.execute(
                 "insert into marts.fct_credits values (?, ?, 'add', 'deal', ?, ?, ?, 'direct',"
@@ -315,7 +327,7 @@ def test_a_kill_at_any_point_leaves_all_or_nothing(warehouse: Path, kill_after) 
     assert process.returncode == -signal.SIGKILL
     tables = snapshot(warehouse)
     if kill_after == "committed":
-        assert [len(tables[t]) for t in FINANCE_TABLES] == [3, 9, 3, 3, 0, 0, 0, 1]
+        assert [len(tables[t]) for t in FINANCE_TABLES] == [3, 9, 3, 3, 0, 0, 0, 3, 1]
         with (
             duckdb.connect(str(warehouse)) as connection,
             pytest.raises(CloseRefused, match="already closed"),
