@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from openspm.accounting.rollforward import rollforward_section
 from openspm.comp import check_comp_config
 from openspm.ingest import delivered_employee_ids
 from openspm.quality import (
@@ -21,6 +22,7 @@ from openspm.quality import (
     PUBLISHED,
     CheckOutcome,
     Finding,
+    Section,
     Severity,
     blocking_failures,
     exceptions,
@@ -29,6 +31,7 @@ from openspm.quality import (
     write_report,
 )
 from openspm.quality.findings import not_run, outcome
+from openspm.warehouse import missing_tables
 from openspm.workspace import Workspace
 
 COMP_CHECK = "compensation_configuration"
@@ -114,6 +117,7 @@ def write_close_report(
     try:
         outcomes = gather_outcomes(ws, connection, period, run_id, comp_passed=status == PUBLISHED)
         listed = _exceptions(connection, period)
+        sections = _accounting(connection, period, ws) if status == PUBLISHED else []
     finally:
         if connection is not None:
             connection.close()
@@ -125,8 +129,18 @@ def write_close_report(
         cause,
         outcomes,
         listed,
+        sections,
     )
     return ReportFiles(md, html, outcomes)
+
+
+def _accounting(
+    connection: duckdb.DuckDBPyConnection | None, period: str, ws: Workspace
+) -> list[Section]:
+    """The published month's deferred commission roll-forward (docs/accounting.md)."""
+    if connection is None or missing_tables(connection, ["finance.deferred_commissions"]):
+        return []
+    return [rollforward_section(connection, period, ws.settings.reporting_currency)]
 
 
 def _exceptions(connection: duckdb.DuckDBPyConnection | None, period: str) -> list[Finding]:

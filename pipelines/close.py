@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from openspm.accounting.files import write_accounting_files
 from openspm.close_report import ReportFiles, write_close_report
 from openspm.periods import PeriodError, first_period, partition_key
 from openspm.publish import refusal
@@ -155,6 +156,7 @@ def close_month(
         payouts, lines, net_total = connection.execute(
             "select payouts, lines, net_total from finance.closes where period = ?", [month]
         ).fetchone()  # type: ignore[misc]
+    _accounting_files(ws, month, warn)
     report = _report(ws, month, summary.run_id, PUBLISHED, warn)
     return CloseResult(
         month,
@@ -181,3 +183,14 @@ def _report(
         if warn is not None:
             warn(f"close report not written: {type(exc).__name__}: {exc}")
         return None
+
+
+def _accounting_files(ws: Workspace, month: str, warn: Progress | None) -> None:
+    """The published month's journal entries and roll-forward CSVs (rebuilt from finance.*)."""
+    try:
+        with read_only(ws) as connection:
+            if connection is not None:
+                write_accounting_files(connection, month, ws.out_dir / month)
+    except Exception as exc:
+        if warn is not None:
+            warn(f"accounting files not written: {type(exc).__name__}: {exc}")

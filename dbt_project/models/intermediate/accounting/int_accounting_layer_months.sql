@@ -1,0 +1,136 @@
+{{ config(materialized='table') }}
+{#
+    Each layer in each unpublished month it is alive (docs/contract.md 5.3-5.4), in the order
+    the contract gives: new layers (`addition`), write-downs, the month's amortization,
+    impairment. From the layer's segment in force (int_accounting_layer_segments, the latest
+    starting on or before the month):
+      amortization = amortized_through(month) - amortized_through(month before);
+      impairment   = what is left after amortization, in the layer's impaired month;
+      closing      = opening + addition - write_down - amortization - impairment;
+      current_portion = what the layer amortizes in the next 12 months as scheduled now.
+#}
+
+with
+
+months as (
+
+    select
+        period,
+        {{ period_index('period') }} as month_index
+    from {{ ref('int_engine_months') }}
+    where not is_published
+
+),
+
+segments as (
+
+    select * from {{ ref('int_accounting_layer_segments') }}
+
+),
+
+layers as (
+
+    select
+        asset_id, deal_id, employee_id, currency, layer_index, first_index, last_index,
+        months, monthly_amount, impaired_index,
+        min(segment_start) as alive_from
+    from segments
+    group by all
+
+),
+
+layer_months as (
+
+    select layers.*, months.period, months.month_index
+    from layers
+    inner join months
+        on months.month_index >= layers.alive_from
+        and months.month_index <= least(layers.last_index, coalesce(layers.impaired_index, layers.last_index))
+
+),
+
+in_force as (
+
+    select
+        layer_months.*,
+        segments.segment_start,
+        segments.balance,
+        segments.kind,
+        segments.write_down as segment_write_down
+    from layer_months
+    asof inner join segments
+        on layer_months.asset_id = segments.asset_id
+        and layer_months.layer_index = segments.layer_index
+        and layer_months.month_index >= segments.segment_start
+
+),
+
+amortized as (
+
+    select
+        in_force.*,
+        {{ layer_amortized_through('balance', 'segment_start', 'monthly_amount', 'first_index', 'last_index', 'month_index') }}
+            as through_month,
+        {{ layer_amortized_through('balance', 'segment_start', 'monthly_amount', 'first_index', 'last_index', 'month_index - 1') }}
+            as through_month_before
+    from in_force
+
+),
+
+moved as (
+
+    select
+        amortized.*,
+        case
+            when segment_start < month_index then balance - through_month_before
+            when kind = 'created' then 0
+            when kind = 'written_down' then balance + segment_write_down
+            else balance
+        end as opening,
+        case when kind = 'created' and segment_start = month_index then balance else 0 end
+            as addition,
+        case when kind = 'written_down' and segment_start = month_index
+            then segment_write_down else 0 end as write_down,
+        through_month - through_month_before as amortization,
+        case when month_index = impaired_index then balance - through_month else 0 end
+            as impairment,
+        case when month_index = impaired_index then 0 else balance - through_month end
+            as closing
+    from amortized
+
+),
+
+final as (
+
+    select
+        asset_id,
+        deal_id,
+        employee_id,
+        currency,
+        period,
+        month_index,
+        layer_index,
+        first_index,
+        last_index,
+        months,
+        monthly_amount,
+        impaired_index,
+        cast(opening as decimal(18, 2)) as opening,
+        cast(addition as decimal(18, 2)) as addition,
+        cast(write_down as decimal(18, 2)) as write_down,
+        cast(amortization as decimal(18, 2)) as amortization,
+        cast(impairment as decimal(18, 2)) as impairment,
+        cast(closing as decimal(18, 2)) as closing,
+        {{ layer_amortized_through('closing', 'month_index + 1', 'monthly_amount', 'first_index', 'last_index', 'month_index + 12') }}
+            as current_portion
+
+    from moved
+    where opening <> 0
+        or addition <> 0
+        or write_down <> 0
+        or amortization <> 0
+        or impairment <> 0
+
+)
+
+select * from final

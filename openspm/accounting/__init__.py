@@ -1,0 +1,7 @@
+"""Commission accounting (docs/contract.md section 5, docs/accounting.md).
+
+The numbers are computed by the dbt models under ``dbt_project/models/intermediate/accounting``
+and published by the close with the payouts. This package holds what runs in Python: the
+policy handed to dbt (``policy``), the blocking checks (``checks``), the roll-forward summary of
+the close report (``rollforward``) and the month's files (``files``).
+"""
