@@ -104,6 +104,7 @@ class Books:
     s: Scenario
     drafts_of_april: Path  # a copy of the warehouse with April's drafts, before any close of it
     killed_after: str  # the table whose insert the kill followed
+    closed_through_march: Path  # a copy of the workspace as March's close left it
 
 
 def copy_warehouse(source: Path, target: Path) -> Path:
@@ -181,6 +182,7 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> Books:
         new("L", "E11", "2023-03-06", "100000", "36", currency="EUR"),
     )
     s.closed("2023-03")
+    march = shutil.copytree(s.root, base / "closed-through-march", symlinks=True)
 
     # April: the renewal election changes; a new deal is costed under it
     (s.root / "openspm.yaml").write_text(
@@ -197,7 +199,7 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> Books:
     s.closed("2023-04")
     code, output = s.run("2026-12")
     assert code == 0, output
-    return Books(s, drafts, killed_after)
+    return Books(s, drafts, killed_after, march)
 
 
 def kill_publication(warehouse: Path, period: str, after: str) -> str:
@@ -395,6 +397,27 @@ def test_a_cancellation_impairs_what_is_left(books: Books) -> None:
     )
 
 
+def test_the_tracing_example_of_the_docs(books: Books) -> None:
+    """docs/accounting.md, "Tracing a journal number back to deals and payout lines"."""
+    s = books.s
+    assert s.query(
+        "select employee_id, cost_type, plan_id, component_id, basis, weight, amount, "
+        "line_amount, treatment from finance.commission_costs "
+        "where period = '2023-03' and deal_id = 'F'"
+    ) == [("E6", "restatement", "AE", "nb", "change", D("-30000"), D("-3000.00"),
+           D("-3000.00"), "reduction")]
+    assert s.query(
+        "select entry, deal_id, amount from finance.credits where period = '2023-03' "
+        "and employee_id = 'E6' and plan_id = 'AE' and component_id = 'nb' "
+        "and quota_period_start = date '2023-01-01' and credit_date < date '2023-03-01' "
+        "order by entry"
+    ) == [("add", "F", D("90000")), ("reverse", "F", D("-120000"))]
+    assert s.query(
+        "select line, credit, memo from finance.journal_entries "
+        "where entry_id = 'OSPM-2023-03-USD-WDN' and deal_id = 'F'"
+    ) == [(1, D("3000.00"), "deal F: deferred commission written down")]
+
+
 # ------------------------------------------------------------------------------- currencies
 
 
@@ -499,6 +522,32 @@ def test_a_tampered_month_is_not_published(books: Books, gate: str, tmp_path: Pa
         assert connection.execute(
             "select count(*) from finance.closes where period = '2023-04'"
         ).fetchone() == (0,)
+
+
+def test_months_closed_before_accounting_hand_their_negative_carry_over(
+    books: Books,
+) -> None:
+    """A warehouse whose months were closed before accounting existed (here: January to March
+    without their accounting rows): April's close books the negative carry it takes over."""
+    root = books.closed_through_march
+    with duckdb.connect(str(root / "warehouse.duckdb")) as connection:
+        for table in ("commission_costs", "deferred_commission_layers", "deferred_commissions",
+                      "amortization_schedule", "journal_entries"):
+            connection.execute(f"delete from finance.{table}")
+    upgraded = Scenario.__new__(Scenario)
+    upgraded.root = root
+    upgraded.closed("2023-04")
+    carried = upgraded.query(
+        "select employee_id, account_role, debit, credit, memo from finance.journal_entries "
+        "where entry_type = 'negative_carry' and employee_id is not null order by 1"
+    )
+    assert carried == [
+        ("E6", "accrued_commissions", D("3000.00"), D("0"),
+         "E6: negative carry taken over from 2023-03, closed before accounting"),
+        ("E7", "accrued_commissions", D("5000.00"), D("0"),
+         "E7: negative carry taken over from 2023-03, closed before accounting"),
+    ]
+    assert upgraded.query("select count(*) from finance.deferred_commissions") == [(0,)]
 
 
 # ------------------------------------------------------------------------------- files, report

@@ -19,7 +19,9 @@
       IMP impairment        Dr commission_impairment (per deal) / Cr deferred_commissions
       PAY payout            Dr accrued_commissions / Cr payroll_clearing (the net payouts)
       CRY negative carry    Dr accrued_commissions / Cr payroll_clearing for the negative carry
-                            taken over at go-live; when an employee's payout currency changes,
+                            taken over at go-live (or in the first month booked after months
+                            closed before accounting existed); when an employee's payout
+                            currency changes,
                             the carry leaves the old currency (Cr accrued) and enters the new
                             one (Dr accrued), each against payroll_clearing
     So accrued_commissions, credited with every cost and debited with what is paid, holds at
@@ -74,6 +76,26 @@ draft_payouts as (
 published_payouts as (
 
     select * from {{ source('finance', 'payouts') }}
+
+),
+
+-- published months with journal entries (a month closed before accounting existed has none)
+booked as (
+
+    select distinct period from {{ source('finance', 'journal_entries') }}
+
+),
+
+-- the month before each month carries the books: it is a draft, or was published with them
+booked_months as (
+
+    select
+        months.period,
+        months.month_number,
+        not months.is_published or booked.period is not null as is_booked
+    from months
+    left join booked
+        on months.period = booked.period
 
 ),
 
@@ -139,17 +161,22 @@ payouts as (
 
 carries as (
 
-    -- taken over at go-live (the first month's carry-in)
+    -- taken over at go-live (the first month's carry-in), or from months closed before
+    -- accounting existed (the first month whose month before has no journal entries)
     select
         payouts.period,
         payouts.currency,
         payouts.employee_id,
         -payouts.negative_carry_in as amount,
-        payouts.employee_id || ': negative carry taken over at go-live' as memo
+        payouts.employee_id || ': negative carry taken over' ||
+            case when payouts.month_number = 1 then ' at go-live' else ' from '
+                || before.period || ', closed before accounting' end as memo
     from payouts
+    left join booked_months as before
+        on before.month_number = payouts.month_number - 1
     where not payouts.is_published
-        and payouts.month_number = 1
         and payouts.negative_carry_in <> 0
+        and coalesce(not before.is_booked, true)
 
     union all
 
@@ -164,6 +191,9 @@ carries as (
     inner join payouts as before
         on payouts.employee_id = before.employee_id
         and before.month_number = payouts.month_number - 1
+    inner join booked_months
+        on before.period = booked_months.period
+        and booked_months.is_booked
     where not payouts.is_published
         and payouts.negative_carry_in <> 0
         and before.currency <> payouts.currency
@@ -181,6 +211,9 @@ carries as (
     inner join payouts as before
         on payouts.employee_id = before.employee_id
         and before.month_number = payouts.month_number - 1
+    inner join booked_months
+        on before.period = booked_months.period
+        and booked_months.is_booked
     where not payouts.is_published
         and payouts.negative_carry_in <> 0
         and before.currency <> payouts.currency
