@@ -491,6 +491,28 @@ def test_every_published_month_passes_the_accounting_gates(books: Books) -> None
                 assert result.passed, (period, result.first_line())
 
 
+def test_the_schedule_of_the_next_twelve_months_adds_up_to_the_current_portion(
+    books: Books,
+) -> None:
+    s = books.s
+    scheduled = s.query(
+        "select period, currency, sum(amount), count(*), max(months_ahead) "
+        "from finance.amortization_schedule group by all order by all"
+    )
+    current = s.query(
+        "select period, currency, sum(current_portion) from finance.deferred_commissions "
+        "where closing > 0 group by all order by all"
+    )
+    assert [(p, c, a) for p, c, a, _, _ in scheduled] == current
+    assert all((n, last) == (12, 12) for *_, n, last in scheduled)
+    # after January, February's EUR amortization is J's alone
+    ahead = s.query(
+        "select amount from finance.amortization_schedule where period = '2023-01' "
+        "and currency = 'EUR' and months_ahead = 1"
+    )
+    assert ahead == [(D("133.33"),)]
+
+
 TAMPERING = {
     ac.JOURNALS_BALANCE: "update marts.fct_journal_entries set debit = debit + 0.01 "
     "where period = '2023-04' and entry_type = 'amortization' and debit > 0",

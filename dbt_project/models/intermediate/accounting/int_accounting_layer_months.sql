@@ -49,6 +49,8 @@ layer_months as (
 
 ),
 
+-- the segment in force: the latest starting on or before the month (a hash join on the layer,
+-- then the latest: an ASOF join here is planned as a nested loop)
 in_force as (
 
     select
@@ -58,10 +60,14 @@ in_force as (
         segments.kind,
         segments.write_down as segment_write_down
     from layer_months
-    asof inner join segments
+    inner join segments
         on layer_months.asset_id = segments.asset_id
         and layer_months.layer_index = segments.layer_index
         and layer_months.month_index >= segments.segment_start
+    qualify row_number() over (
+        partition by layer_months.asset_id, layer_months.layer_index, layer_months.month_index
+        order by segments.segment_start desc
+    ) = 1
 
 ),
 
