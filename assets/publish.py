@@ -29,8 +29,9 @@ PUBLISHED_MONTH = dg.AssetKey(["published_month"])
     backfill_policy=SINGLE_RUN,
     pool=DUCKDB_WRITER_POOL,
     description=(
-        "The month's payouts, payout lines, attainment and credits published into finance.* "
-        "with a finance.closes row, in one transaction; refused when the month is closed, an "
+        "The month's payouts, payout lines, attainment, credits and accounting (journal "
+        "entries, deferred commissions) published into finance.* with a finance.closes row, "
+        "in one transaction; refused when the month is closed, an "
         "earlier month is open, no drafts exist or a reconciliation fails."
     ),
 )
@@ -66,6 +67,8 @@ def published_month(
             "attainment": report.attainment,
             "credits": report.credits,
             "net_total": float(report.net_total),
+            "journal_lines": report.journal_lines,
+            "deferred_commission_assets": report.assets,
             "published_at": report.published_at.isoformat(),
         }
     )

@@ -243,12 +243,15 @@ class PublishReport:
     attainment: int
     credits: int
     net_total: Decimal
+    journal_lines: int = 0
+    assets: int = 0
 
     def __str__(self) -> str:
         return (
             f"{self.period} published: {self.payouts} payouts, {self.lines} lines, "
             f"{self.attainment} attainment rows, {self.credits} credits, net total "
-            f"{self.net_total} (run {self.run_id})"
+            f"{self.net_total}; {self.journal_lines} journal lines, {self.assets} deferred "
+            f"commission assets (run {self.run_id})"
         )
 
 
@@ -444,4 +447,6 @@ def publish_period(
         counts["attainment"],
         counts["credits"],
         Decimal(net_total),
+        counts["journal_entries"],
+        counts["deferred_commissions"],
     )
