@@ -5,6 +5,7 @@ import dataclasses
 import dagster as dg
 
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
+from assets.sources import source_asset_key
 from openspm.entities import ENTITIES, Entity
 from openspm.ingest import RAW_SCHEMA, ingest_entity
 
@@ -25,6 +26,7 @@ def build_ingestion_asset(entity: Entity) -> dg.AssetsDefinition:
     @dg.asset(
         key=raw_asset_key(entity),
         group_name=f"landing_{entity.system}",
+        deps=[source_asset_key(entity)],  # a connector's pull lands first (docs/connectors.md)
         kinds={"duckdb", "python"},
         pool=DUCKDB_WRITER_POOL,
         description=(

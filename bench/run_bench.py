@@ -194,9 +194,14 @@ def write_nightly_batch(ws: Path, deals: int) -> dict[str, int]:
 
 
 def set_first_period(ws: Path, period: str) -> None:
+    """Go live in ``period``: earlier adjustments were the old system's (never paid here)."""
     settings = ws / "openspm.yaml"
     text = settings.read_text(encoding="utf-8")
     settings.write_text(re.sub(r"(?m)^first_period: .*$", f"first_period: {period}", text))
+    adjustments = ws / "comp" / "adjustments.csv"
+    header, *rows = adjustments.read_text(encoding="utf-8").splitlines()
+    kept = [row for row in rows if row.split(",")[2] >= period]
+    adjustments.write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
 
 
 def bench_size(deals: int, employees: int, scratch: Path) -> dict[str, Any]:

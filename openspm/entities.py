@@ -100,6 +100,10 @@ ENTITIES: tuple[Entity, ...] = (
             Column("contract_start_date", T.DATE, required=False),
             Column("contract_term_months", T.INTEGER, required=False),
             Column("cancelled_date", T.DATE, required=False),
+            # contract v1.1: forecasting inputs, optional (connectors map them)
+            Column("is_closed", T.BOOLEAN, required=False),
+            Column("probability", T.DECIMAL, required=False, precision=9, scale=6),  # 0-100
+            Column("forecast_category", required=False),
             _MODIFIED,
             _DELETED,
         ),

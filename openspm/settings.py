@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from openspm.source_settings import KeyedValueError, SourceSettings, check_kinds, check_sources
 
 SETTINGS_FILE = "openspm.yaml"
 PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -46,13 +48,6 @@ class AccountingSettings(GlAccounts):
     default_contract_term_months: Annotated[int, Field(ge=1)] = 12
 
 
-class SourceSettings(_Strict):
-    """Where one source system's entities come from. Without an entry a system is a file drop."""
-
-    kind: Literal["file_drop"] = "file_drop"
-    landing_dir: str | None = None  # default: landing/<system>
-
-
 class Settings(_Strict):
     """The typed content of ``openspm.yaml``."""
 
@@ -80,14 +75,30 @@ class Settings(_Strict):
             raise ValueError(f"{text!r} is not a month written YYYY-MM")
         return text
 
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _kinds(cls, value: Any) -> Any:
+        return check_kinds(value)
+
+    @model_validator(mode="after")
+    def _sources(self) -> Settings:
+        check_sources(self.sources)  # kinds per system, fx rates from one place
+        return self
+
 
 def _describe(error: dict[str, Any]) -> str:
-    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    key = ".".join(str(part) for part in error["loc"])
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, KeyedValueError):  # about a key below loc; never echo the value
+        return f"key '{'.'.join(p for p in (key, cause.path) if p)}': {cause}"
+    key = key or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"key '{key}': unknown key"
     if error["type"] == "missing":
         return f"key '{key}': required key is missing"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if key.startswith("sources"):  # may hold a secret: never repeat the value
+        return f"key '{key}': {message}"
     return f"key '{key}': {message} (got {error.get('input')!r})"
 
 

@@ -10,17 +10,24 @@ from assets.ingestion import ingestion_assets
 from assets.publish import published_month
 from assets.quality_checks import data_quality_checks
 from assets.resources import WorkspaceResource
-from pipelines.jobs import close_job, ingest_job, pipeline_job
+from assets.sources import source_assets, source_resources
+from pipelines.jobs import close_job, ingest_job, pipeline_job, pull_job
 from pipelines.schedules import schedules
 from pipelines.sensors import sensors
 
 defs = dg.Definitions(
-    assets=[*ingestion_assets, comp_config_tables, openspm_dbt_models, published_month],
+    assets=[
+        *source_assets,
+        *ingestion_assets,
+        comp_config_tables,
+        openspm_dbt_models,
+        published_month,
+    ],
     asset_checks=[data_quality_checks],
-    jobs=[ingest_job, pipeline_job, close_job],
+    jobs=[pull_job, ingest_job, pipeline_job, close_job],
     schedules=schedules,
     sensors=sensors,
-    resources={"workspace": WorkspaceResource(), "dbt": dbt_cli_resource()},
+    resources={"workspace": WorkspaceResource(), "dbt": dbt_cli_resource(), **source_resources},
     # Steps run one after another in the run's process: DuckDB admits one writer.
     executor=dg.in_process_executor,
 )

@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.ingestion import RAW_SCHEMA
 from assets.publish import PUBLISHED_MONTH
+from assets.sources import SOURCE_PREFIX
 
 ingest_job = dg.define_asset_job(
     name="ingest_job",
@@ -13,7 +14,19 @@ ingest_job = dg.define_asset_job(
     description="Load every landing batch into the warehouse's raw schema.",
 )
 
-DRAFTS = dg.AssetSelection.all() - dg.AssetSelection.assets(PUBLISHED_MONTH)
+# Pulls run in pull_job only: a draft run or a close works on what has landed, and an API
+# that is down never stops them.
+SOURCES = dg.AssetSelection.key_prefixes(SOURCE_PREFIX)
+pull_job = dg.define_asset_job(
+    name="pull_job",
+    selection=SOURCES | dg.AssetSelection.key_prefixes(RAW_SCHEMA),
+    description=(
+        "Pull every configured source (connectors) into new landing batches, then load every "
+        "landing batch into the raw schema: what `openspm ingest` does."
+    ),
+)
+
+DRAFTS = dg.AssetSelection.all() - dg.AssetSelection.assets(PUBLISHED_MONTH) - SOURCES
 
 pipeline_job = dg.define_asset_job(
     name="pipeline_job",
@@ -26,7 +39,7 @@ pipeline_job = dg.define_asset_job(
 
 close_job = dg.define_asset_job(
     name="close_job",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - SOURCES,
     description=(
         "Close one month: ingest, comp tables, dbt build through the month with every blocking "
         "check, then publish it into finance.* (refused if closed or an earlier month is open)."

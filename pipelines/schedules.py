@@ -1,6 +1,7 @@
-"""Schedules: nightly drafts of the open month, and the monthly close of the month just ended.
+"""Schedules: the nightly pull of the connectors, nightly drafts of the open month, and the
+monthly close of the month just ended.
 
-Both are created stopped: turn them on in the Dagster UI (or set default_status) once the
+All are created stopped: turn them on in the Dagster UI (or set default_status) once the
 workspace is ready. They need the daemon (``dagster dev`` runs one).
 """
 
@@ -11,7 +12,20 @@ from datetime import datetime
 import dagster as dg
 
 from openspm.periods import partition_key, period_of, previous_period
-from pipelines.jobs import close_job, pipeline_job
+from pipelines.jobs import close_job, pipeline_job, pull_job
+
+
+@dg.schedule(
+    name="nightly_pull_schedule",
+    cron_schedule="0 1 * * *",
+    job=pull_job,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Every night at 01:00, before the 02:00 refresh: pull every configured source "
+    "(connectors) and load what landed.",
+)
+def nightly_pull_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    moment: datetime = context.scheduled_execution_time
+    return dg.RunRequest(run_key=f"pull-{moment:%Y-%m-%d}")
 
 
 @dg.schedule(
@@ -40,4 +54,4 @@ def monthly_close_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReque
     return dg.RunRequest(run_key=f"close-{period}", partition_key=partition_key(period))
 
 
-schedules = [nightly_refresh_schedule, monthly_close_schedule]
+schedules = [nightly_pull_schedule, nightly_refresh_schedule, monthly_close_schedule]

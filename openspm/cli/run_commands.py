@@ -74,10 +74,50 @@ def _drafts(
     )
 
 
+def pull_or_fail(ws: Workspace, systems: list[str] | None, quiet: bool) -> None:
+    """Pull the connectors of ``systems`` (default: every configured one) into landing."""
+    pull = drivers().pull
+    configured = pull.configured_systems(ws)
+    unknown = [s for s in systems or () if s not in configured]
+    if unknown:
+        raise fail(
+            f"--source {unknown[0]}: sources.{unknown[0]} in openspm.yaml is no connector "
+            f"(configured: {', '.join(configured) or 'none'}); a file drop needs no pull"
+        )
+    chosen = systems or configured
+    if not chosen:
+        return
+    report = pull.pull_sources(ws, chosen, progress=None if quiet else typer.echo)
+    if report.failures:
+        raise fail(f"{len(report.failures)} pull(s) failed, nothing was loaded; first: "
+                   f"{report.failures[0]}")  # fmt: skip
+    typer.echo(report.summary())
+
+
+SourceOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--source",
+        help="Pull only this system's connector (crm, erp or hris; repeatable), then load.",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
-def ingest(workspace: WorkspaceOption = None, quiet: QuietOption = False) -> None:
-    """Load new landing batches into the warehouse's raw schema."""
-    run_job_or_fail("ingest_job", open_workspace(workspace), quiet)
+def ingest(
+    workspace: WorkspaceOption = None,
+    source: SourceOption = None,
+    pull: Annotated[
+        bool, typer.Option("--pull/--no-pull", help="Pull the configured connectors first.")
+    ] = True,
+    quiet: QuietOption = False,
+) -> None:
+    """Pull every configured source (connectors), then load new landing batches into raw."""
+    ws = open_workspace(workspace)
+    if pull:
+        pull_or_fail(ws, source, quiet)
+    run_job_or_fail("ingest_job", ws, quiet)
 
 
 @app.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +16,8 @@ from openspm.cli.app import (
     open_workspace,
     run_job_or_fail,
 )
+from openspm.cli.engine import drivers
+from openspm.cli.run_commands import pull_or_fail
 from openspm.demo import DemoSize, generate_workspace
 from openspm.workspace import Workspace
 
@@ -31,10 +35,22 @@ def demo(
     run: Annotated[
         bool, typer.Option("--run/--no-run", help="Run the pipeline on the generated workspace.")
     ] = True,
+    sources: Annotated[
+        bool,
+        typer.Option(
+            "--sources",
+            help="Serve the company from fake Salesforce, NetSuite and BambooHR servers on "
+            "127.0.0.1 and pull it through the connectors (docs/connectors.md).",
+        ),
+    ] = False,
     quiet: QuietOption = False,
 ) -> None:
     """Generate the demo workspace and run the whole pipeline on it."""
     root = Workspace.open(workspace).root
+    if sources:
+        size = DemoSize(employees=employees, deals=deals, months=months)
+        _sources_demo(root, seed, size, force=force, run=run, quiet=quiet)
+        return
     try:
         summary = generate_workspace(
             root,
@@ -52,3 +68,32 @@ def demo(
             stale.unlink(missing_ok=True)
     if run:
         run_job_or_fail("pipeline_job", generated, quiet)
+
+
+def _sources_demo(
+    root: Path, seed: int, size: DemoSize, *, force: bool, run: bool, quiet: bool
+) -> None:
+    """``openspm demo --sources``: the demo company pulled from fake vendor servers."""
+    vendors_demo = drivers().fake_vendors
+    try:
+        summary = vendors_demo.generate(root, seed=seed, size=size, overwrite=force)
+    except (FileExistsError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"demo vendors' data written to {root / vendors_demo.VENDOR_DIR}: {summary}")
+    for name, value in vendors_demo.DEMO_ENV.items():
+        os.environ.setdefault(name, value)  # the fakes' own demo credentials
+    with vendors_demo.serving(root) as vendors:
+        vendors_demo.write_settings(root, vendors)
+        generated = open_workspace(root)
+        typer.echo("fake vendors on " + ", ".join(f"{s} {u}" for s, u in vendors.urls.items()))
+        if force:  # the old warehouse was built from the old data: start afresh
+            warehouse = generated.warehouse_path
+            for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+                stale.unlink(missing_ok=True)
+        if run:
+            pull_or_fail(generated, None, quiet)
+            run_job_or_fail("pipeline_job", generated, quiet)
+    typer.echo(
+        "fake vendors stopped; to pull again: "
+        f"python -m integrations.fakes serve --workspace {root}, then openspm ingest"
+    )

@@ -344,7 +344,7 @@ def _deals_table(
                 "cancelled_date": dates(cancelled, missing=cancelled == NO_DAY),
                 "modified_at": timestamps(d.v_modified[o]),
                 "is_deleted": booleans(d.v_deleted[o]),
-                "probability": integers(np.asarray(STAGE_PROBABILITY)[stage]),  # extra column
+                "probability": integers(np.asarray(STAGE_PROBABILITY)[stage]),  # optional (v1.1)
             }
         )
 

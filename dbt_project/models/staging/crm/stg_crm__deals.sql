@@ -33,6 +33,9 @@ typed as (
         {{ to_date('contract_start_date') }} as contract_start_date,
         {{ to_integer('contract_term_months') }} as contract_term_months,
         {{ to_date('cancelled_date') }} as cancelled_date,
+        {{ to_boolean('is_closed') }} as is_closed,
+        {{ to_decimal('probability', 9, 6) }} as probability,
+        {{ to_string('forecast_category') }} as forecast_category,
         {{ to_timestamp_utc('modified_at') }} as modified_at,
         coalesce({{ to_boolean('is_deleted') }}, false) as is_deleted,
 
