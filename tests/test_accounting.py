@@ -3,7 +3,8 @@
 One workspace, first_period 2023-01 (so that 36- and 48-month assets end by 2026-12, the last
 month Dagster knows), renewals not commensurate with 24 expected renewal months, a flat 10%
 plan; closed January to April 2023 with the changes a company would make between closes, then
-drafted through 2026-12 to see the last months of the worked examples:
+drafted through 2026-12 (accounting.draft_months 60) to see the last months of the worked
+examples:
 
 - the contract's worked examples: A 9,000 over 36 (250.00), B 15,000 over 36 (416.67, 416.55
   last), C 1,000 over 14 (71.43, 71.41 last), D a 6-month contract (expensed), N 30 on a new
@@ -102,7 +103,7 @@ def new(deal_id: str, employee: str, day: str, amount: str, term: str, **extra: 
 @dataclass
 class Books:
     s: Scenario
-    drafts_of_april: Path  # a copy of the warehouse with April's drafts, before any close of it
+    drafts_of_april: Path  # the warehouse with the drafts through June, before April's close
     killed_after: str  # the table whose insert the kill followed
     closed_through_march: Path  # a copy of the workspace as March's close left it
 
@@ -191,12 +192,15 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> Books:
         )
     )
     s.deals(new("P", "E5", "2023-04-03", "1200", "24"))
-    code, output = s.run("2023-04")
+    code, output = s.run("2023-06")  # drafts through June: the accounting of April only
     assert code == 0, output
     warehouse = s.root / "warehouse.duckdb"
     drafts = copy_warehouse(warehouse, base / "april-drafts.duckdb")
     killed_after = kill_publication(warehouse, "2023-04", after="deferred_commissions")
     s.closed("2023-04")
+    # every open month drafted with its accounting (by default only the next month to close)
+    settings = s.root / "openspm.yaml"
+    settings.write_text(settings.read_text() + "  draft_months: 60\n")
     code, output = s.run("2026-12")
     assert code == 0, output
     return Books(s, drafts, killed_after, march)
@@ -570,6 +574,23 @@ def test_months_closed_before_accounting_hand_their_negative_carry_over(
          "E7: negative carry taken over from 2023-03, closed before accounting"),
     ]
     assert upgraded.query("select count(*) from finance.deferred_commissions") == [(0,)]
+
+
+def test_drafts_carry_accounting_for_the_next_month_to_close(books: Books, tmp_path: Path) -> None:
+    """With the default draft_months (1) a run drafts the accounting of the next month to
+    close only; its checks, asked about a later month, check that one and say so."""
+    warehouse = copy_warehouse(books.drafts_of_april, tmp_path / "warehouse.duckdb")
+    with duckdb.connect(str(warehouse)) as connection:
+        drafted = connection.execute(
+            "select distinct period from marts.fct_journal_entries order by 1"
+        ).fetchall()
+        assert drafted == [("2023-04",)]
+        assert connection.execute(
+            "select max(period) from marts.fct_payouts"
+        ).fetchone() == ("2023-06",)
+        outcome = ac.check_accrued_balance(connection, "2023-06")
+        assert outcome.passed
+        assert outcome.detail is not None and "checked 2023-04" in outcome.detail
 
 
 # ------------------------------------------------------------------------------- files, report

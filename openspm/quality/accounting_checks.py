@@ -29,7 +29,7 @@ from openspm.money import money
 from openspm.periods import parse_period, shift
 from openspm.quality.findings import CheckOutcome, Finding, Severity, not_run, outcome
 from openspm.quality.wording import missing_reason
-from openspm.warehouse import missing_tables
+from openspm.warehouse import missing_tables, table_exists
 
 JOURNALS_BALANCE = "journal_entries_balance"
 JOURNALS_BALANCE_TITLE = (
@@ -81,6 +81,7 @@ TABLES = {
 }
 PUBLISHED = TABLES["finance"]
 CLOSES = "finance.closes"
+ACCOUNTING_MONTHS = "intermediate.int_accounting_months"
 
 
 def accounting_tables(schema: str) -> AccountingTables:
@@ -92,6 +93,29 @@ def accounting_tables(schema: str) -> AccountingTables:
 
 def _missing(connection: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> list[str]:
     return missing_tables(connection, list(tables))
+
+
+def checked_month(
+    connection: duckdb.DuckDBPyConnection, period: str, schema: str
+) -> tuple[str, str | None]:
+    """The month a check looks at, and a note when it is not ``period``.
+
+    Published months are checked as asked. Drafts carry their accounting only for the months
+    of ``intermediate.int_accounting_months`` (the next month to close, by default): a run
+    through a later month checks the last of those on or before it.
+    """
+    period = parse_period(period)
+    if schema != "marts" or not table_exists(connection, ACCOUNTING_MONTHS):
+        return period, None
+    (drafted,) = connection.execute(
+        f"SELECT max(period) FROM {ACCOUNTING_MONTHS} WHERE period <= ?", [period]
+    ).fetchone()  # type: ignore[misc]
+    if drafted is None or drafted == period:
+        return period, None
+    return str(drafted), (
+        f"{period}'s accounting is drafted once it is among the months drafted with their "
+        f"accounting (accounting.draft_months); checked {drafted}"
+    )
 
 
 # ------------------------------------------------------------------------------------ journals
@@ -107,7 +131,7 @@ def check_journal_balance(
         return not_run(
             JOURNALS_BALANCE, JOURNALS_BALANCE_TITLE, Severity.BLOCKING, missing_reason(missing)
         )
-    period = parse_period(period)
+    period, note = checked_month(connection, period, schema)
     rows = connection.execute(
         f"""
         SELECT entry_id, min(currency), count(DISTINCT currency), sum(debit), sum(credit),
@@ -152,6 +176,7 @@ def check_journal_balance(
         JOURNALS_BALANCE_TITLE,
         Severity.BLOCKING,
         findings,
+        detail=note,
         technical=tables.journal,
     )
 
@@ -171,7 +196,7 @@ def check_rollforward(
         return not_run(
             ROLLFORWARD_TIES, ROLLFORWARD_TIES_TITLE, Severity.BLOCKING, missing_reason(missing)
         )
-    period = parse_period(period)
+    period, note = checked_month(connection, period, schema)
     findings = [
         Finding(f"asset {asset_id}, {period}", money(closing), problem)
         for asset_id, closing, problem in connection.execute(
@@ -283,6 +308,7 @@ def check_rollforward(
         ROLLFORWARD_TIES_TITLE,
         Severity.BLOCKING,
         findings,
+        detail=note,
         technical=f"{tables.rollforward} vs {tables.journal}",
     )
 
@@ -300,7 +326,7 @@ def check_costs(
         return not_run(
             COSTS_RECONCILE, COSTS_RECONCILE_TITLE, Severity.BLOCKING, missing_reason(missing)
         )
-    period = parse_period(period)
+    period, note = checked_month(connection, period, schema)
     findings = [
         Finding(
             f"employee {employee_id}, {period}, {cost_type} line of {plan_id} {component_id} "
@@ -390,6 +416,7 @@ def check_costs(
         COSTS_RECONCILE_TITLE,
         Severity.BLOCKING,
         findings,
+        detail=note,
         technical=f"{tables.costs} vs {tables.payouts} and {tables.journal}",
     )
 
@@ -407,7 +434,7 @@ def check_accrued_balance(
         return not_run(
             ACCRUED_BALANCE, ACCRUED_BALANCE_TITLE, Severity.BLOCKING, missing_reason(missing)
         )
-    period = parse_period(period)
+    period, note = checked_month(connection, period, schema)
     # every month up to this one: published in finance; drafts (unpublished) in marts
     drafts = (
         f"UNION ALL SELECT currency, debit - credit FROM {tables.journal} "
@@ -452,6 +479,7 @@ def check_accrued_balance(
         ACCRUED_BALANCE_TITLE,
         Severity.BLOCKING,
         findings,
+        detail=note,
         technical=f"{PUBLISHED.journal} and {tables.journal} vs {tables.payouts}",
     )
 

@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 {#
     What each asset (one deal, employee and payout currency; docs/contract.md 5.1) is charged in
-    each unpublished month: the net of the costs attributed to it (int_accounting_costs), and
+    each drafted month: the net of the costs attributed to it (int_accounting_costs), and
     what the net does (5.2-5.4):
       capitalized  a positive net on a deal whose period is longer than the practical
                    expedient allows: a new layer, amortized straight line from the month over
@@ -17,12 +17,6 @@
 #}
 
 with
-
-months as (
-
-    select * from {{ ref('int_engine_months') }}
-
-),
 
 costs as (
 

@@ -1,7 +1,8 @@
 {{ config(materialized='table') }}
 {#
-    Cost attribution (docs/contract.md 5.1; docs/accounting.md): every cent of an unpublished
-    month's commission, restatement and SPIFF lines lands on exactly one deal, or is expensed;
+    Cost attribution (docs/contract.md 5.1; docs/accounting.md): every cent of a drafted month's
+    (int_accounting_months) commission, restatement and SPIFF lines lands on exactly one deal,
+    or is expensed;
     draw top-ups, recoveries and adjustments are expensed.
 
     A line converts into the payout currency as the payout converts it (rule 4.11: the rate of
@@ -20,9 +21,10 @@
 
 with
 
+-- the open months drafted with their accounting (int_accounting_months)
 months as (
 
-    select * from {{ ref('int_engine_months') }}
+    select * from {{ ref('int_accounting_months') }}
 
 ),
 
@@ -44,6 +46,7 @@ payout_months as (
 payouts as (
 
     select * from {{ ref('int_engine_payouts') }}
+    where period in (select period from months)
 
 ),
 

@@ -1,9 +1,9 @@
 {{ config(materialized='table') }}
 {#
-    Each layer in each unpublished month it is alive (docs/contract.md 5.3-5.4), in the order
+    Each layer in each drafted month it is alive (docs/contract.md 5.3-5.4), in the order
     the contract gives: new layers (`addition`), write-downs, the month's amortization,
-    impairment. From the layer's segment in force (int_accounting_layer_segments, the latest
-    starting on or before the month):
+    impairment. From the layer's segment in force (int_accounting_layer_segments: each holds
+    from its start to the month before the layer's next one):
       amortization = amortized_through(month) - amortized_through(month before);
       impairment   = what is left after amortization, in the layer's impaired month;
       closing      = opening + addition - write_down - amortization - impairment;
@@ -14,11 +14,7 @@ with
 
 months as (
 
-    select
-        period,
-        {{ period_index('period') }} as month_index
-    from {{ ref('int_engine_months') }}
-    where not is_published
+    select period, month_index from {{ ref('int_accounting_months') }}
 
 ),
 
@@ -28,46 +24,34 @@ segments as (
 
 ),
 
-layers as (
+-- each segment holds from its start to the month before the layer's next segment, and the
+-- layer lives until its last month or its impairment
+ranged as (
 
     select
-        asset_id, deal_id, employee_id, currency, layer_index, first_index, last_index,
-        months, monthly_amount, impaired_index,
-        min(segment_start) as alive_from
+        segments.*,
+        lead(segment_start) over (
+            partition by asset_id, layer_index order by segment_start
+        ) as next_start,
+        least(last_index, coalesce(impaired_index, last_index)) as end_index
     from segments
-    group by all
 
 ),
 
-layer_months as (
-
-    select layers.*, months.period, months.month_index
-    from layers
-    inner join months
-        on months.month_index >= layers.alive_from
-        and months.month_index <= least(layers.last_index, coalesce(layers.impaired_index, layers.last_index))
-
-),
-
--- the segment in force: the latest starting on or before the month (a hash join on the layer,
--- then the latest: an ASOF join here is planned as a nested loop)
 in_force as (
 
     select
-        layer_months.*,
-        segments.segment_start,
-        segments.balance,
-        segments.kind,
-        segments.write_down as segment_write_down
-    from layer_months
-    inner join segments
-        on layer_months.asset_id = segments.asset_id
-        and layer_months.layer_index = segments.layer_index
-        and layer_months.month_index >= segments.segment_start
-    qualify row_number() over (
-        partition by layer_months.asset_id, layer_months.layer_index, layer_months.month_index
-        order by segments.segment_start desc
-    ) = 1
+        ranged.asset_id, ranged.deal_id, ranged.employee_id, ranged.currency,
+        ranged.layer_index, ranged.first_index, ranged.last_index, ranged.months,
+        ranged.monthly_amount, ranged.impaired_index,
+        months.period, months.month_index,
+        ranged.segment_start, ranged.balance, ranged.kind,
+        ranged.write_down as segment_write_down
+    from ranged
+    inner join months
+        on months.month_index >= ranged.segment_start
+        and months.month_index < coalesce(ranged.next_start, ranged.end_index + 1)
+        and months.month_index <= ranged.end_index
 
 ),
 

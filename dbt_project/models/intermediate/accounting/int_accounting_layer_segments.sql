@@ -1,6 +1,6 @@
 {{ config(materialized='table') }}
 {#
-    The layers of every asset over the unpublished months, as segments (docs/accounting.md,
+    The layers of every asset over the drafted months (int_accounting_months), as segments (docs/accounting.md,
     "Layers"). A segment is a layer's balance at the start of a month (after that month's
     addition or write-down, before its amortization); from there the layer amortizes by the
     closed form of macro layer_amortized_through until its next segment.
@@ -26,17 +26,13 @@ with recursive
 
 months as (
 
-    select * from {{ ref('int_engine_months') }}
+    select * from {{ ref('int_accounting_months') }}
 
 ),
 
 open_bounds as (
 
-    select
-        min({{ period_index('period') }}) as first_open,
-        max({{ period_index('period') }}) as last_open
-    from months
-    where not is_published
+    select min(month_index) as first_open from months
 
 ),
 

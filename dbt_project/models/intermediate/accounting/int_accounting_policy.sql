@@ -10,6 +10,7 @@
     'renewals_commensurate': true,
     'expected_renewal_months': 0,
     'default_contract_term_months': 12,
+    'draft_months': 1,
     'deferred_commissions': 'deferred_commissions',
     'commission_expense': 'commission_expense',
     'commission_amortization': 'commission_amortization',
@@ -26,6 +27,7 @@ select
     cast({{ policy['expected_renewal_months'] | int }} as integer) as expected_renewal_months,
     cast({{ policy['default_contract_term_months'] | int }} as integer)
         as default_contract_term_months,
+    cast({{ policy['draft_months'] | int }} as integer) as draft_months,
     '{{ policy['deferred_commissions'] | string | replace("'", "''") }}' as deferred_commissions_account,
     '{{ policy['commission_expense'] | string | replace("'", "''") }}' as commission_expense_account,
     '{{ policy['commission_amortization'] | string | replace("'", "''") }}' as commission_amortization_account,

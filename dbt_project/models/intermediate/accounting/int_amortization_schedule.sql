@@ -1,6 +1,6 @@
 {{ config(materialized='table') }}
 {#
-    The amortization scheduled for each of the next 12 months after every unpublished month's
+    The amortization scheduled for each of the next 12 months after every drafted month's
     close (docs/contract.md 5.6; finance.amortization_schedule, extension): what finance
     forecasts commission amortization from, per currency. A cancellation or a write-down not
     known yet is not scheduled. Months 1 .. 12 add up to the roll-forward's current portion.

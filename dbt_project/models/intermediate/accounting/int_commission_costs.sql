@@ -1,5 +1,5 @@
 {#
-    The cost attribution of every unpublished month as the close publishes it
+    The cost attribution of every drafted month as the close publishes it
     (finance.commission_costs, extension; docs/accounting.md, "Tracing a number"): each line's
     share of each deal (int_accounting_costs) with what the asset's month did with it
     (int_accounting_asset_costs: capitalized, expensed, reduction); unattributed lines, draws

@@ -1,6 +1,6 @@
 {{ config(materialized='table') }}
 {#
-    What each unpublished month's close records about the layers (finance.deferred_commission_layers,
+    What each drafted month's close records about the layers (finance.deferred_commission_layers,
     extension): every layer created, written down or impaired in the month, with the balance
     after the event (before the month's amortization; 0 after an impairment), its monthly
     amount and its months. The next close continues from these rows

@@ -1,6 +1,6 @@
 {{ config(materialized='table') }}
 {#
-    The roll-forward of every asset (one deal, employee and currency) in every unpublished
+    The roll-forward of every asset (one deal, employee and currency) in every drafted
     month it holds a balance or moves (docs/contract.md 5.6): opening + addition - write_down
     - amortization - impairment = closing, the sum of its layers (int_accounting_layer_months);
     current_portion = the amortization scheduled in the next 12 months, noncurrent_portion the

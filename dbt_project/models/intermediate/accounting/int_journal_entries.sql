@@ -1,6 +1,6 @@
 {{ config(materialized='table') }}
 {#
-    The journal entries of every unpublished month (docs/contract.md 5.5; docs/accounting.md,
+    The journal entries of every drafted month (docs/contract.md 5.5; docs/accounting.md,
     "Journal entries"), per month and payout currency, with the accounts of openspm.yaml
     `accounting:` (int_accounting_policy). One entry per month, currency and kind, id
     OSPM-<period>-<currency>-<code>; its detail lines name the deal, the employee or the
@@ -33,6 +33,13 @@ with
 months as (
 
     select * from {{ ref('int_engine_months') }}
+
+),
+
+-- the open months drafted with their accounting
+drafted as (
+
+    select period from {{ ref('int_accounting_months') }}
 
 ),
 
@@ -132,7 +139,7 @@ payouts as (
         all_payouts.employee_id,
         all_payouts.period,
         months.month_number,
-        months.is_published,
+        all_payouts.period in (select period from drafted) as is_drafted,
         all_payouts.currency,
         all_payouts.negative_carry_in,
         all_payouts.net_payout,
@@ -174,7 +181,7 @@ carries as (
     from payouts
     left join booked_months as before
         on before.month_number = payouts.month_number - 1
-    where not payouts.is_published
+    where payouts.is_drafted
         and payouts.negative_carry_in <> 0
         and coalesce(not before.is_booked, true)
 
@@ -194,7 +201,7 @@ carries as (
     inner join booked_months
         on before.period = booked_months.period
         and booked_months.is_booked
-    where not payouts.is_published
+    where payouts.is_drafted
         and payouts.negative_carry_in <> 0
         and before.currency <> payouts.currency
 
@@ -214,7 +221,7 @@ carries as (
     inner join booked_months
         on before.period = booked_months.period
         and booked_months.is_booked
-    where not payouts.is_published
+    where payouts.is_drafted
         and payouts.negative_carry_in <> 0
         and before.currency <> payouts.currency
 
@@ -295,7 +302,7 @@ details as (
 
     select
         period, currency, 'AMO', null, null, 'commission_amortization', sum(amortization),
-        'amortization of ' || count(distinct asset_id) || ' deferred commission asset(s)'
+        'amortization of deferred commissions (finance.deferred_commissions)'
     from layer_months
     where amortization <> 0
     group by period, currency
@@ -315,7 +322,7 @@ details as (
         period, currency, 'PAY', null, null, 'accrued_commissions', sum(net_payout),
         'net payouts of ' || period || ' to ' || count(*) || ' employee(s)'
     from payouts
-    where not is_published
+    where is_drafted
         and net_payout <> 0
     group by period, currency
 
