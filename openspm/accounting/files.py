@@ -7,22 +7,20 @@
 - ``deferred-commissions.csv``: the month's roll-forward, one row per asset.
 
 Both read only published tables, so they can be written again at any time (a missing file is
-rebuilt the same). Each file is written to a temporary name and moved into place.
+rebuilt the same). DuckDB writes them (a million assets in seconds) to a temporary name in the
+folder, then each is moved into place, so a reader never sees half a file.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
-from openspm.money import money
 from openspm.periods import month_bounds, parse_period
+from openspm.warehouse import quote_literal
 
 JOURNAL_FILE = "journal-entries.csv"
 ROLLFORWARD_FILE = "deferred-commissions.csv"
@@ -63,31 +61,15 @@ def write_journal_entries_csv(
     """``folder/journal-entries.csv`` from finance.journal_entries of ``period``."""
     period = parse_period(period)
     _, month_end = month_bounds(period)
-    rows = connection.execute(
-        "SELECT entry_id, line, account, debit, credit, currency, memo, entry_type, deal_id, "
-        "employee_id, run_id FROM finance.journal_entries WHERE period = ? "
-        "ORDER BY entry_id, line",
-        [period],
-    ).fetchall()
-    body = (
-        (
-            month_end.isoformat(),
-            entry_id,
-            line,
-            account,
-            _side(debit),
-            _side(credit),
-            currency,
-            memo,
-            entry_type,
-            deal_id,
-            employee_id,
-            run_id,
-        )
-        for entry_id, line, account, debit, credit, currency, memo, entry_type, deal_id,
-        employee_id, run_id in rows
-    )
-    return _write_csv(folder / JOURNAL_FILE, JOURNAL_COLUMNS, body)
+    query = f"""
+        SELECT DATE '{month_end.isoformat()}' AS journal_date, entry_id, line, account,
+            nullif(debit, 0) AS debit, nullif(credit, 0) AS credit, currency, memo,
+            entry_type, deal_id, employee_id, run_id
+        FROM finance.journal_entries
+        WHERE period = {quote_literal(period)}
+        ORDER BY entry_id, line
+    """
+    return _copy_csv(connection, query, folder / JOURNAL_FILE)
 
 
 def write_deferred_commissions_csv(
@@ -95,13 +77,11 @@ def write_deferred_commissions_csv(
 ) -> Path:
     """``folder/deferred-commissions.csv`` from finance.deferred_commissions of ``period``."""
     period = parse_period(period)
-    rows = connection.execute(
+    query = (
         f"SELECT {', '.join(ROLLFORWARD_COLUMNS)} FROM finance.deferred_commissions "
-        "WHERE period = ? ORDER BY asset_id",
-        [period],
-    ).fetchall()
-    body = ((*row[:5], *(money(v) for v in row[5:])) for row in rows)
-    return _write_csv(folder / ROLLFORWARD_FILE, ROLLFORWARD_COLUMNS, body)
+        f"WHERE period = {quote_literal(period)} ORDER BY asset_id"
+    )
+    return _copy_csv(connection, query, folder / ROLLFORWARD_FILE)
 
 
 def write_accounting_files(
@@ -114,21 +94,15 @@ def write_accounting_files(
     ]
 
 
-def _side(amount: Any) -> str:
-    """A debit or credit cell: the amount, empty when this side of the line is not used."""
-    return money(amount) if amount else ""
-
-
-def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+def _copy_csv(connection: duckdb.DuckDBPyConnection, query: str, path: Path) -> Path:
+    """The rows of ``query`` as a CSV with a header at ``path``, moved into place whole."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(["" if v is None else v for v in row] for row in rows)
-            handle.flush()
-            os.fsync(handle.fileno())
+        connection.execute(
+            f"COPY ({query}) TO {quote_literal(temp)} (FORMAT csv, HEADER, DELIMITER ',')"
+        )
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     except BaseException:

@@ -24,15 +24,12 @@ segments as (
 
 ),
 
--- each segment holds from its start to the month before the layer's next segment, and the
--- layer lives until its last month or its impairment
+-- each segment holds from its start to the month before the layer's next segment
+-- (next_start), and the layer lives until its last month or its impairment
 ranged as (
 
     select
         segments.*,
-        lead(segment_start) over (
-            partition by asset_id, layer_index order by segment_start
-        ) as next_start,
         least(last_index, coalesce(impaired_index, last_index)) as end_index
     from segments
 

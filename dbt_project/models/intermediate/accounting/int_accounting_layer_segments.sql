@@ -250,6 +250,26 @@ written_down as (
 
 ),
 
+-- the start of each write-down segment's successor (a window over the few written down)
+written_down_ranges as (
+
+    select
+        written_down.*,
+        lead(segment_start) over (
+            partition by asset_id, layer_index order by segment_start
+        ) as next_start
+    from written_down
+
+),
+
+first_write_downs as (
+
+    select asset_id, layer_index, min(segment_start) as segment_start
+    from written_down
+    group by asset_id, layer_index
+
+),
+
 final as (
 
     select
@@ -266,23 +286,28 @@ final as (
         segments.segment_start,
         cast(segments.balance as decimal(18, 2)) as balance,
         segments.kind,
-        cast(segments.write_down as decimal(18, 2)) as write_down
+        cast(segments.write_down as decimal(18, 2)) as write_down,
+        -- the segment holds until the month before the layer's next segment (NULL: its end)
+        segments.next_start
 
     from layers
     inner join (
         -- a carried layer written down in the first open month: the write-down's segment
-        select asset_id, layer_index, segment_start, balance, kind, 0 as write_down
+        select
+            layers.asset_id, layers.layer_index, layers.segment_start, layers.balance,
+            layers.kind, 0 as write_down, first_write_downs.segment_start as next_start
         from layers
-        anti join written_down
-            on layers.asset_id = written_down.asset_id
-            and layers.layer_index = written_down.layer_index
-            and layers.segment_start = written_down.segment_start
+        left join first_write_downs
+            on layers.asset_id = first_write_downs.asset_id
+            and layers.layer_index = first_write_downs.layer_index
+        where first_write_downs.segment_start is distinct from layers.segment_start
 
         union all
 
         select
-            asset_id, layer_index, segment_start, balance, 'written_down' as kind, write_down
-        from written_down
+            asset_id, layer_index, segment_start, balance, 'written_down' as kind, write_down,
+            next_start
+        from written_down_ranges
     ) as segments
         on layers.asset_id = segments.asset_id
         and layers.layer_index = segments.layer_index
