@@ -1,9 +1,9 @@
 {{ config(materialized='table') }}
 {#
-    The layers of every asset over the drafted months (int_accounting_months), as segments (docs/accounting.md,
-    "Layers"). A segment is a layer's balance at the start of a month (after that month's
-    addition or write-down, before its amortization); from there the layer amortizes by the
-    closed form of macro layer_amortized_through until its next segment.
+    The layers of every asset over the drafted months (int_accounting_months), as segments
+    (docs/accounting.md). A segment is a layer's balance at the start of a month (after that
+    month's addition or write-down, before its amortization); from there the layer amortizes
+    by the closed form of macro layer_amortized_through until its next segment (`next_start`).
 
       carried       every layer published before the first open month u that still holds a
                     balance: its last published event (finance.deferred_commission_layers)
