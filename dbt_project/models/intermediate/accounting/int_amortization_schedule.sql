@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#
     The amortization scheduled for each of the next 12 months after every drafted month's
     close (docs/contract.md 5.6; finance.amortization_schedule, extension): what finance

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#
     What each drafted month's close records about the layers (finance.deferred_commission_layers,
     extension): every layer created, written down or impaired in the month, with the balance

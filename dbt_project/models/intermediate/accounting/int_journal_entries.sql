@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#
     The journal entries of every drafted month (docs/contract.md 5.5; docs/accounting.md,
     "Journal entries"), per month and payout currency, with the accounts of openspm.yaml
