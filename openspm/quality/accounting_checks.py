@@ -327,6 +327,15 @@ def check_costs(
             COSTS_RECONCILE, COSTS_RECONCILE_TITLE, Severity.BLOCKING, missing_reason(missing)
         )
     period, note = checked_month(connection, period, schema)
+    undrafted = _undrafted_costs(connection, tables, period)
+    if undrafted is not None:
+        return outcome(
+            COSTS_RECONCILE,
+            COSTS_RECONCILE_TITLE,
+            Severity.BLOCKING,
+            [undrafted],
+            technical=f"{tables.costs} vs {tables.payouts}",
+        )
     findings = [
         Finding(
             f"employee {employee_id}, {period}, {cost_type} line of {plan_id} {component_id} "
@@ -418,6 +427,32 @@ def check_costs(
         findings,
         detail=note,
         technical=f"{tables.costs} vs {tables.payouts} and {tables.journal}",
+    )
+
+
+def _undrafted_costs(
+    connection: duckdb.DuckDBPyConnection, tables: AccountingTables, period: str
+) -> Finding | None:
+    """A finding when ``period`` pays costs but has no cost rows at all: its accounting was not
+    drafted (a build drafts it once it is the next month to close)."""
+    (costs,) = connection.execute(
+        f"SELECT count(*) FROM {tables.costs} WHERE period = ?", [period]
+    ).fetchone()  # type: ignore[misc]
+    if costs:
+        return None
+    (paying,) = connection.execute(
+        f"SELECT count(*) FROM {tables.payouts} WHERE period = ? AND "
+        "commission + spiff + draw_top_up - draw_recovery + adjustments <> 0",
+        [period],
+    ).fetchone()  # type: ignore[misc]
+    if not paying:
+        return None
+    return Finding(
+        f"the month {period}",
+        None,
+        f"{paying} payout(s) have costs but the month's accounting was not drafted: a build "
+        "drafts it once it is the next month to close (accounting.draft_months); close the "
+        "months in order, each with its own build (openspm close)",
     )
 
 
