@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from openspm.accounting.rollforward import rollforward_section
 from openspm.comp import check_comp_config
 from openspm.dbt_project import DbtProjectError
 from openspm.forecast import outlook_section
@@ -25,6 +26,7 @@ from openspm.quality import (
     PUBLISHED,
     CheckOutcome,
     Finding,
+    Section,
     Severity,
     blocking_failures,
     exceptions,
@@ -35,6 +37,7 @@ from openspm.quality import (
 from openspm.quality.findings import not_run, outcome
 from openspm.quality.report import CurrencyTotals
 from openspm.totals import payout_totals
+from openspm.warehouse import missing_tables
 from openspm.workspace import Workspace
 
 COMP_CHECK = "compensation_configuration"
@@ -124,6 +127,7 @@ def write_close_report(
         sections = leaderboard_section(connection, period, published=status == PUBLISHED)
         if status == PUBLISHED:
             sections += outlook_section(connection, ws, period)
+            sections += _accounting(connection, period, ws)
     finally:
         if connection is not None:
             connection.close()
@@ -152,6 +156,15 @@ def _totals(
     except (duckdb.Error, DbtProjectError):
         return []
     return [CurrencyTotals(*row) for row in rows]
+
+
+def _accounting(
+    connection: duckdb.DuckDBPyConnection | None, period: str, ws: Workspace
+) -> list[Section]:
+    """The published month's deferred commission roll-forward (docs/accounting.md)."""
+    if connection is None or missing_tables(connection, ["finance.deferred_commissions"]):
+        return []
+    return [rollforward_section(connection, period, ws.settings.reporting_currency)]
 
 
 def _exceptions(connection: duckdb.DuckDBPyConnection | None, period: str) -> list[Finding]:

@@ -53,6 +53,9 @@ class AccountingSettings(GlAccounts):
     renewals_commensurate: bool = True
     expected_renewal_months: Annotated[int, Field(ge=0)] = 0
     default_contract_term_months: Annotated[int, Field(ge=1)] = 12
+    # (extension) how many open months are drafted with their accounting, from the next month
+    # to close (docs/accounting.md, "Drafts"): a close publishes that month
+    draft_months: Annotated[int, Field(ge=1)] = 1
 
 
 EARNING_TYPES = (

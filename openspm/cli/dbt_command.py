@@ -16,6 +16,7 @@ from typing import Annotated
 import duckdb
 import typer
 
+from openspm.accounting.policy import accounting_environment
 from openspm.cli.app import WorkspaceOption, app, fail, open_workspace, writing
 from openspm.dbt_project import (
     DBT_PROJECT_DIR,
@@ -53,6 +54,7 @@ def dbt(
         **os.environ,
         WAREHOUSE_ENV: str(ws.warehouse_path),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **accounting_environment(ws.settings),  # the elections, as the close passes them
     }
     with contextlib.suppress(PeriodError):  # else dbt's default: the earliest assignment
         env[FIRST_PERIOD_ENV] = first_period(ws)

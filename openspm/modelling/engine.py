@@ -28,7 +28,8 @@ from openspm.workspace import Workspace
 
 SELECTION = ("source:comp+", "source:finance+")
 # the credit ledger (what a close appends to finance.credits) costs time and no scenario's cost
-EXCLUDED = ("int_credit_ledger+",)
+# what a what-if does not read: the credit ledger and the commission accounting
+EXCLUDED = ("int_credit_ledger+", "path:models/intermediate/accounting+")
 FIRST_PERIOD_ENV = "OPENSPM_FIRST_PERIOD"
 THROUGH_PERIOD_ENV = "OPENSPM_THROUGH_PERIOD"
 NEEDED = ("staging.stg_crm__deals", "intermediate.int_deal_credits", "comp.plans")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from openspm.quality import accounting_checks as ac
 from openspm.quality import deal_checks as dc
 from openspm.quality import landing_checks as lc
 from openspm.quality import reconciliations as rc
@@ -107,6 +108,38 @@ CHECKS: tuple[Check, ...] = (
         Severity.BLOCKING,
         ("marts.fct_payouts",),
         rc.check_net_payout,
+        "marts",
+    ),
+    Check(
+        ac.JOURNALS_BALANCE,
+        ac.JOURNALS_BALANCE_TITLE,
+        Severity.BLOCKING,
+        ("marts.fct_journal_entries",),
+        ac.check_journal_balance,
+        "marts",
+    ),
+    Check(
+        ac.ROLLFORWARD_TIES,
+        ac.ROLLFORWARD_TIES_TITLE,
+        Severity.BLOCKING,
+        ("marts.fct_deferred_commissions", "marts.fct_journal_entries"),
+        ac.check_rollforward,
+        "marts",
+    ),
+    Check(
+        ac.COSTS_RECONCILE,
+        ac.COSTS_RECONCILE_TITLE,
+        Severity.BLOCKING,
+        ("marts.fct_commission_costs", "marts.fct_payouts", "marts.fct_journal_entries"),
+        ac.check_costs,
+        "marts",
+    ),
+    Check(
+        ac.ACCRUED_BALANCE,
+        ac.ACCRUED_BALANCE_TITLE,
+        Severity.BLOCKING,
+        ("marts.fct_journal_entries", "marts.fct_payouts"),
+        ac.check_accrued_balance,
         "marts",
     ),
     Check(
