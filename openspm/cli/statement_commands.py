@@ -58,7 +58,12 @@ def statement(
                            "row that month")
             if output == "text":
                 source = FinanceSource.published(connection, month)
-                [found] = gather_statements(source, ws.settings.company, [employee])
+                [found] = gather_statements(
+                    source,
+                    ws.settings.company,
+                    [employee],
+                    show_ranks=ws.settings.leaderboard.show_rank_on_statements,
+                )
                 typer.echo(render_text(found))
                 return
     except (WarehouseError, MonthFilesError, duckdb.Error) as exc:
