@@ -20,6 +20,7 @@ import os
 import socket
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import TextIO
 
 LOCK_FILE = "lock"
+HOLDER_WAIT = 2.0  # seconds a reader waits for a new holder to write its name
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def current_holder(root: Path) -> Holder | None:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            return Holder.from_text(handle.read()) or Holder("an OpenSPM command", 0, _now())
+            return _read_holder(handle) or Holder("an OpenSPM command", 0, _now())
         fcntl.flock(handle, fcntl.LOCK_UN)
     return None
 
@@ -144,8 +146,7 @@ def acquire(root: Path, activity: str, command: str = "") -> Lock:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            holder = Holder.from_text(handle.read())
+            holder = _read_holder(handle)
             handle.close()
             raise WorkspaceBusy(root, holder) from None
         handle.seek(0)
@@ -190,6 +191,22 @@ def command_line() -> str:
     """This process's command, shortened for a holder description (``openspm close ...``)."""
     args = [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv else ["python"]
     return " ".join(args)[:160]
+
+
+def _read_holder(handle: TextIO) -> Holder | None:
+    """The holder named in a lock file another process holds.
+
+    A holder takes the ``flock`` first and writes its description just after, so a reader that
+    comes in between finds the file empty (or half written): it reads again for up to
+    ``HOLDER_WAIT`` seconds before settling for an anonymous holder.
+    """
+    deadline = time.monotonic() + HOLDER_WAIT
+    while True:
+        handle.seek(0)
+        holder = Holder.from_text(handle.read())
+        if holder is not None or time.monotonic() >= deadline:
+            return holder
+        time.sleep(0.02)
 
 
 def _now() -> datetime:

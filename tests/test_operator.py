@@ -86,6 +86,37 @@ def test_the_lock_is_reentrant_in_a_process_and_exclusive_across_processes(
     assert lock_path(tmp_path).read_text() == ""  # a free lock names no holder
 
 
+def test_a_holder_still_writing_its_name_is_named(tmp_path: Path) -> None:
+    """Race seen in CI: the holder has the flock but has not yet written who it is."""
+    import fcntl
+    import threading
+
+    from openspm.lock import WorkspaceBusy
+
+    path = lock_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    handle = path.open("a+", encoding="utf-8")
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held, file still empty
+
+    def write_name() -> None:
+        time.sleep(0.3)
+        handle.write(
+            json.dumps({"activity": "drafts", "pid": 4242, "since": "2026-12-03T04:00:00"})
+        )
+        handle.flush()
+
+    writer = threading.Thread(target=write_name)
+    writer.start()
+    try:
+        with pytest.raises(WorkspaceBusy) as refused:
+            acquire(tmp_path, "close of 2026-01")
+    finally:
+        writer.join()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+    assert "is busy: drafts running (pid 4242, since 2026-12-03 04:00:00 UTC)" in str(refused.value)
+
+
 def test_two_runs_started_together_one_is_refused_at_once(demo_copy: Workspace) -> None:
     """The issue's case: two commands at once; the second must not wait, crash or corrupt."""
     root = str(demo_copy.root)
