@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -32,15 +31,16 @@ from openspm.dbt_project import (
     DBT_PROJECT_DIR,
     FIRST_PERIOD_ENV,
     THROUGH_PERIOD_ENV,
-    WAREHOUSE_ENV,
     dbt_executable,
     ensure_manifest,
+    warehouse_environment,
 )
 from openspm.incremental import plan_build, prepare_build, record_build
 from openspm.periods import PeriodError, first_period
 from openspm.publish import FINANCE_SCHEMA, ensure_finance_tables
 from openspm.quality import load_artifacts, outcomes_from_run_results, record_outcomes
 from openspm.quality.gx_runner import import_in_background
+from openspm.warehouse import DATABASE_ERRORS, connect
 from openspm.workspace import Workspace
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -122,10 +122,9 @@ def build_models(
     """``dbt build`` of the selected models, drafts from first_period through the partition."""
     import_in_background()  # the checks after this step need GX; its import overlaps dbt's run
     ws = workspace.open()
-    warehouse = ws.warehouse_path
     periods = periods_for_run(context, ws)
     context.log.info(f"months settled: {periods}")
-    with duckdb.connect(str(warehouse)) as connection:
+    with connect(ws) as connection:
         forced = full_refresh(context.run.tags)
         plan = plan_build(connection, DBT_PROJECT_DIR, force_full_refresh=forced)
         prepare_build(connection, plan)
@@ -139,25 +138,25 @@ def build_models(
     target = ws.state_dir / "dbt"
     (target / "run_results.json").unlink(missing_ok=True)  # never read a stale one
     # The environment, not --vars: changed vars make dbt parse the whole project again (~2 s)
-    with environment({WAREHOUSE_ENV: str(warehouse), **periods}):  # dbt starts in cli()
+    with environment({**warehouse_environment(ws), **periods}):  # dbt starts in cli()
         invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
-    record_dbt_outcomes(context.run_id, periods[THROUGH_PERIOD_ENV] or None, target, warehouse)
+    record_dbt_outcomes(context.run_id, periods[THROUGH_PERIOD_ENV] or None, target, ws)
     if not invocation.is_successful():
         run_results = invocation.get_artifact("run_results.json")
-        raise DbtBuildError(describe_failures(run_results, warehouse))
+        raise DbtBuildError(describe_failures(run_results, ws))
     if context.selected_asset_keys >= context.assets_def.keys:  # every model: the next base
-        with duckdb.connect(str(warehouse)) as connection:
+        with connect(ws) as connection:
             record_build(connection, plan)
 
 
-def record_dbt_outcomes(run_id: str, period: str | None, target: Path, warehouse: Path) -> None:
+def record_dbt_outcomes(run_id: str, period: str | None, target: Path, ws: Workspace) -> None:
     """dbt's tests and models as check outcomes of this run in quality.* (the close report)."""
     try:
         run_results, manifest = load_artifacts(target)
     except (OSError, ValueError):
         return  # dbt stopped before writing results; the step's failure says why
-    with duckdb.connect(str(warehouse)) as connection:
+    with connect(ws) as connection:
         outcomes = outcomes_from_run_results(run_results, connection, manifest)
         record_outcomes(connection, run_id, period, outcomes)
 
@@ -180,9 +179,7 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
 def periods_for_run(context: dg.AssetExecutionContext, ws: Workspace) -> dict[str, str]:
     """The months dbt settles, as its environment (empty: dbt's default); creates finance.*."""
     periods = {FIRST_PERIOD_ENV: "", THROUGH_PERIOD_ENV: ""}
-    warehouse = ws.warehouse_path
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse)) as connection:
+    with connect(ws) as connection:
         ensure_finance_tables(connection)  # declared as the dbt source `finance`
         try:
             periods[FIRST_PERIOD_ENV] = first_period(ws, connection)
@@ -196,21 +193,21 @@ class DbtBuildError(RuntimeError):
     """dbt build finished with failing models, tests or unit tests."""
 
 
-def failing_rows(warehouse: Path, relation: str, limit: int = 3) -> list[str]:
+def failing_rows(ws: Workspace, relation: str, limit: int = 3) -> list[str]:
     """The first rows a failing test stored (its ``description`` column when it has one)."""
     try:
-        with duckdb.connect(str(warehouse), read_only=True) as connection:
+        with connect(ws, read_only=True) as connection:
             cursor = connection.execute(f"select * from {relation} limit {limit}")
             names = [column[0] for column in cursor.description]
             rows = cursor.fetchall()
-    except duckdb.Error:
+    except DATABASE_ERRORS:
         return []
     if "description" in names:
         return [str(row[names.index("description")]) for row in rows]
     return [", ".join(f"{n}={v}" for n, v in zip(names, row, strict=True)) for row in rows]
 
 
-def describe_failures(run_results: Mapping[str, Any], warehouse: Path) -> str:
+def describe_failures(run_results: Mapping[str, Any], ws: Workspace) -> str:
     """One line naming every failing dbt node, why, and the first offending rows."""
     failed = [r for r in run_results.get("results", []) if r.get("status") in ("error", "fail")]
     if not failed:
@@ -220,7 +217,7 @@ def describe_failures(run_results: Mapping[str, Any], warehouse: Path) -> str:
         name = str(result.get("unique_id", "?")).split(".", 2)[-1]
         message = " ".join(str(result.get("message") or result.get("status")).split())
         rows = (
-            failing_rows(warehouse, result["relation_name"]) if result.get("relation_name") else []
+            failing_rows(ws, result["relation_name"]) if result.get("relation_name") else []
         )
         parts.append(f"{name} ({message[:300]})" + "".join(f"; {row}" for row in rows))
     return f"dbt build failed: {len(failed)} node(s): " + " | ".join(parts)

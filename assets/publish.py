@@ -12,7 +12,6 @@ landing -> raw -> staging -> intermediate -> marts -> finance.
 from functools import cache
 
 import dagster as dg
-import duckdb
 
 from assets.month_files import STAGED_MONTH_FILES
 from assets.partitions import SINGLE_RUN, monthly_partitions
@@ -29,6 +28,7 @@ from openspm.publish import (
 )
 from openspm.quality import blocking_failures, load_outcomes
 from openspm.status import record_attempt
+from openspm.warehouse import Warehouse, connect
 
 GROUP = "finance"
 CLOSES = "closes"
@@ -117,7 +117,7 @@ def publish(context: dg.AssetExecutionContext, workspace: WorkspaceResource):
         )
     period = period_of_partition_key(keys.end)
     ws = workspace.open()
-    connection = duckdb.connect(str(ws.warehouse_path))
+    connection = connect(ws)
     try:
         ensure_finance_tables(connection)  # finance reads them even before a first close
         first = first_period(ws, connection)
@@ -149,7 +149,7 @@ def publish(context: dg.AssetExecutionContext, workspace: WorkspaceResource):
     )
 
 
-def refuse_unless_checked(connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
+def refuse_unless_checked(connection: Warehouse, run_id: str) -> None:
     """CloseRefused unless this run recorded its checks and none of the blocking ones failed."""
     outcomes = load_outcomes(connection, run_id)
     if not outcomes:

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from openspm.comp import check_comp_config
 from openspm.dbt_project import DbtProjectError
 from openspm.ingest import delivered_employee_ids
@@ -33,6 +31,7 @@ from openspm.quality import (
 from openspm.quality.findings import not_run, outcome
 from openspm.quality.report import CurrencyTotals
 from openspm.totals import payout_totals
+from openspm.warehouse import DATABASE_ERRORS, Warehouse, read_only
 from openspm.workspace import Workspace
 
 COMP_CHECK = "compensation_configuration"
@@ -67,7 +66,7 @@ def comp_outcome(ws: Workspace) -> CheckOutcome:
 
 def gather_outcomes(
     ws: Workspace,
-    connection: duckdb.DuckDBPyConnection | None,
+    connection: Warehouse | None,
     period: str,
     run_id: str | None,
     comp_passed: bool = False,
@@ -113,15 +112,10 @@ def write_close_report(
 
     ``status``: PUBLISHED, NOT_PUBLISHED or VALIDATED; ``out_dir`` defaults to out/<period>.
     """
-    warehouse = ws.warehouse_path
-    connection = duckdb.connect(str(warehouse), read_only=True) if warehouse.exists() else None
-    try:
+    with read_only(ws) as connection:
         outcomes = gather_outcomes(ws, connection, period, run_id, comp_passed=status == PUBLISHED)
         listed = _exceptions(connection, period)
         totals = _totals(connection, period, published=status == PUBLISHED)
-    finally:
-        if connection is not None:
-            connection.close()
     md, html = write_report(
         out_dir or ws.out_dir / period,
         period,
@@ -136,22 +130,22 @@ def write_close_report(
 
 
 def _totals(
-    connection: duckdb.DuckDBPyConnection | None, period: str, *, published: bool
+    connection: Warehouse | None, period: str, *, published: bool
 ) -> list[CurrencyTotals]:
     """The month's payouts per currency: published ones, else the drafts (when computed)."""
     if connection is None:
         return []
     try:
         rows = payout_totals(connection, period, FINANCE_SCHEMA if published else "marts")
-    except (duckdb.Error, DbtProjectError):
+    except (*DATABASE_ERRORS, DbtProjectError):
         return []
     return [CurrencyTotals(*row) for row in rows]
 
 
-def _exceptions(connection: duckdb.DuckDBPyConnection | None, period: str) -> list[Finding]:
+def _exceptions(connection: Warehouse | None, period: str) -> list[Finding]:
     if connection is None:
         return []
     try:
         return exceptions(connection, period)
-    except duckdb.Error:
+    except DATABASE_ERRORS:
         return []  # the crediting models were never built

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
-
 from openspm.close_report import ReportFiles, write_close_report
 from openspm.lock import workspace_lock
 from openspm.money import format_totals
@@ -26,7 +24,7 @@ from openspm.quality.report import NOT_PUBLISHED
 from openspm.statements import month_dir
 from openspm.status import record_attempt
 from openspm.totals import net_by_currency
-from openspm.warehouse import WarehouseError, read_only
+from openspm.warehouse import DATABASE_ERRORS, WarehouseError, connect, exists, read_only
 from openspm.workspace import Workspace
 from pipelines.run_log import Listener
 from pipelines.runner import PipelineError, RunSummary, run_job
@@ -70,12 +68,12 @@ def record(
     warn: Progress | None = None,
 ) -> None:
     """Note the attempt in ops.close_attempts (best effort: ``openspm status`` reads it)."""
-    if not periods or run_id is None or not ws.warehouse_path.exists():
+    if not periods or run_id is None or not exists(ws):
         return
     try:
-        with duckdb.connect(str(ws.warehouse_path)) as connection:
+        with connect(ws) as connection:
             record_attempt(connection, periods, kind, run_id, ok, message)
-    except duckdb.Error as exc:
+    except DATABASE_ERRORS as exc:
         if warn is not None:
             warn(f"attempt not recorded: {exc}")
 
@@ -87,7 +85,7 @@ def explain(ws: Workspace, error: PipelineError) -> str:
     try:
         with read_only(ws) as connection:
             outcomes = load_outcomes(connection, error.run_id) if connection is not None else []
-    except (duckdb.Error, WarehouseError):
+    except (*DATABASE_ERRORS, WarehouseError):
         return str(error)
     failing = [o for o in blocking_failures(outcomes) if o.failed]
     if not failing:

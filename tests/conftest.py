@@ -16,6 +16,7 @@ import pytest
 
 from openspm.dbt_project import ensure_manifest
 from openspm.demo import DemoSize, generate_workspace
+from openspm.warehouse import duckdb_file
 from openspm.workspace import WORKSPACE_ENV, Workspace
 from pipelines.runner import run_job
 
@@ -37,7 +38,7 @@ def _isolated_environment() -> Iterator[None]:
 @contextmanager
 def warehouse(workspace: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection, closed on exit (DuckDB admits one writing process)."""
-    connection = duckdb.connect(str(workspace.warehouse_path), read_only=True)
+    connection = duckdb_file(str(workspace.warehouse_path), read_only=True)
     try:
         yield connection
     finally:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import sys
 import time
 
-import duckdb
-
 from openspm import publish
+from openspm.warehouse import duckdb_file
 
 
 def main(warehouse: str, pause: float) -> None:
@@ -26,7 +25,7 @@ def main(warehouse: str, pause: float) -> None:
         return count
 
     publish._insert = insert_then_pause  # type: ignore[assignment]
-    connection = duckdb.connect(warehouse)
+    connection = duckdb_file(warehouse)
     publish.publish_period(connection, "2026-01", "killed-run", first_period="2026-01")
     print("publish: committed", flush=True)
     time.sleep(30)

@@ -10,17 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-import duckdb
-
 from openspm.quality import deal_checks as dc
 from openspm.quality import landing_checks as lc
 from openspm.quality import reconciliations as rc
 from openspm.quality.findings import CheckOutcome, Severity, not_run
 from openspm.quality.gx_runner import ExpectationError
 from openspm.quality.wording import missing_reason
-from openspm.warehouse import missing_tables
+from openspm.warehouse import DATABASE_ERRORS, Warehouse, missing_tables
 
-CheckFunction = Callable[[duckdb.DuckDBPyConnection, str], CheckOutcome]
+CheckFunction = Callable[[Warehouse, str], CheckOutcome]
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ class Check:
         """The checked table's name without schema (``stg_crm__deals``, ``fct_payouts``)."""
         return self.table.split(".", 1)[1]
 
-    def __call__(self, connection: duckdb.DuckDBPyConnection, period: str) -> CheckOutcome:
+    def __call__(self, connection: Warehouse, period: str) -> CheckOutcome:
         return run_check(self, connection, period)
 
 
@@ -145,14 +143,14 @@ def check(name: str) -> Check:
         raise KeyError(f"unknown check {name!r}; known: {', '.join(CHECKS_BY_NAME)}") from None
 
 
-def run_check(check: Check, connection: duckdb.DuckDBPyConnection, period: str) -> CheckOutcome:
+def run_check(check: Check, connection: Warehouse, period: str) -> CheckOutcome:
     """Run one check; "not run" (with the reason) when its tables are missing or it errs."""
     missing = missing_tables(connection, check.reads)
     if missing:
         return not_run(check.name, check.title, check.severity, missing_reason(missing))
     try:
         return check.run(connection, period)
-    except (duckdb.Error, ExpectationError) as exc:
+    except (*DATABASE_ERRORS, ExpectationError) as exc:
         first = " ".join(str(exc).split())[:300]
         return not_run(
             check.name,
@@ -164,7 +162,7 @@ def run_check(check: Check, connection: duckdb.DuckDBPyConnection, period: str) 
 
 
 def run_checks(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     period: str,
     names: Iterable[str] | None = None,
     *,

@@ -33,6 +33,7 @@ from openspm.statements.model import (
 )
 from openspm.statements.source import FinanceSource
 from openspm.statements.tiers import Tier, amount_text, percent_text, tier_steps
+from openspm.warehouse import Warehouse
 
 Key = tuple[str, str, str, date | None]  # employee, plan, component, quota period start
 
@@ -45,11 +46,11 @@ class ComponentRule:
     tiers: list[Tier]
 
 
-def _scope(employees: Iterable[str] | None) -> tuple[str, list]:
+def _scope(connection: Warehouse, employees: Iterable[str] | None) -> tuple[str, list]:
     """A SQL condition on employee_id (and its parameter) limiting the gathered employees."""
     if employees is None:
         return "true", []
-    return "list_contains(?, employee_id)", [sorted(set(employees))]
+    return connection.in_list("employee_id", sorted(set(employees)))
 
 
 class MonthData:
@@ -65,7 +66,7 @@ class MonthData:
         if employees is not None:  # a manager's statement needs the team's payouts too
             employees = set(employees)
             employees |= {r for e in list(employees) for r in self.reports.get(e, [])}
-        where, params = _scope(employees)
+        where, params = _scope(source.connection, employees)
         self._where, self._params = where, params
         self.payouts = {r[0]: r for r in self._rows("payouts", self._payouts_sql())}
         self.ytd = {r[0]: r for r in self._rows("payouts", self._ytd_sql())}
@@ -79,10 +80,9 @@ class MonthData:
             for r in self._rows("opening_balances", self._opening_sql())
         }
         self.attainment = self._group(self._rows("attainment", self._attainment_sql()))
-        self.earlier_quotas = {
-            (r[0], r[1], r[2], r[3]): list(r[4])
-            for r in self._rows("attainment", self._quotas_sql())
-        }
+        self.earlier_quotas: dict[tuple, list] = defaultdict(list)
+        for r in self._rows("attainment", self._quotas_sql()):  # ordered by period
+            self.earlier_quotas[(r[0], r[1], r[2], r[3])].append(r[4])
         self.spiff_earnings = {
             (r[0], r[1], r[2], r[3]): r[4] for r in self._rows("credits", self._spiff_sql())
         }
@@ -121,7 +121,7 @@ class MonthData:
         return (
             "select employee_id, sum(commission), sum(spiff), sum(draw_top_up), "
             "sum(draw_recovery), sum(adjustments), sum(net_payout), count(distinct currency), "
-            "string_agg(distinct currency, ', '), min(period) from {t} "
+            "min(currency), min(period) from {t} "
             f"where {{scope}} and period between '{self.year_start}' and '{self.period}' "
             "group by employee_id"
         )
@@ -138,13 +138,13 @@ class MonthData:
         return (
             "select employee_id, plan_id, component_id, quota_period_start, sum(amount), "
             "min(period) from {t} "
-            f"where {{scope}} and period < '{self.period}' group by all"
+            f"where {{scope}} and period < '{self.period}' group by 1, 2, 3, 4"
         )
 
     def _opening_sql(self) -> str:
         return (
             "select employee_id, plan_id, component_id, quota_period_start, sum(amount) "
-            "from {t} where {scope} and kind = 'paid_to_date' group by all"
+            "from {t} where {scope} and kind = 'paid_to_date' group by 1, 2, 3, 4"
         )
 
     def _attainment_sql(self) -> str:
@@ -157,9 +157,9 @@ class MonthData:
 
     def _quotas_sql(self) -> str:
         return (
-            "select employee_id, plan_id, component_id, quota_period_start, "
-            "list(quota order by period) from {t} "
-            f"where {{scope}} and period < '{self.period}' and quota is not null group by all"
+            "select employee_id, plan_id, component_id, quota_period_start, quota from {t} "
+            f"where {{scope}} and period < '{self.period}' and quota is not null "
+            "order by employee_id, plan_id, component_id, quota_period_start, period"
         )
 
     def _spiff_sql(self) -> str:
@@ -169,7 +169,7 @@ class MonthData:
             f"from {{t}} where {{scope}} and period <= '{self.period}' "
             f"and credit_date <= date '{self.end}' and (plan_id, component_id) in "
             f"(select distinct plan_id, component_id from {lines} where line_type = 'spiff') "
-            "group by all"
+            "group by 1, 2, 3, 4"
         )
 
     def _credit_rows(self) -> list[tuple]:
@@ -256,10 +256,10 @@ class MonthData:
         jobs = ""
         if self.source.has("staging.stg_hris__job_history"):
             jobs = (
-                "left join (select employee_id, arg_max(job_title, effective_date) as job_title, "
-                "arg_max(manager_id, effective_date) as manager_id "
-                "from staging.stg_hris__job_history where effective_date <= ? "
-                "group by employee_id) j using (employee_id)"
+                "left join (select employee_id, job_title, manager_id from (select employee_id, "
+                "job_title, manager_id, row_number() over (partition by employee_id order by "
+                "effective_date desc) as job_rank from staging.stg_hris__job_history "
+                "where effective_date <= ?) as jobs where job_rank = 1) j using (employee_id)"
             )
         columns = "j.job_title, j.manager_id" if jobs else "null, null"
         rows = self.source.connection.execute(
@@ -316,8 +316,9 @@ class MonthData:
 
     def _latest_rate(self, source_currency: str, target: str) -> Decimal | None:
         row = self.source.connection.execute(
-            "select arg_max(rate, rate_date) from staging.stg_erp__fx_rates "
-            "where from_currency = ? and to_currency = ? and rate_date <= ?",
+            "select rate from staging.stg_erp__fx_rates "
+            "where from_currency = ? and to_currency = ? and rate_date <= ? "
+            "order by rate_date desc limit 1",
             [source_currency, target, self.end],
         ).fetchone()
         return None if row is None or row[0] is None else Decimal(row[0])
