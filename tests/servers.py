@@ -115,3 +115,75 @@ class PostgresServer:
     def environment(self, prefix: str = "OPENSPM_TEST_PG") -> dict[str, str]:
         """The server's coordinates as environment variables (the password's reference)."""
         return {f"{prefix}_PASSWORD": self.password}
+
+
+def _spark_home() -> Path:
+    import pyspark
+
+    return Path(pyspark.__file__).resolve().parent
+
+
+@dataclass
+class SparkConnectServer:
+    """PySpark's Spark Connect server in local mode, its catalogue and tables in ``folder``."""
+
+    folder: Path
+    port: int = field(default_factory=free_port)
+    cores: int = 2
+    memory: str = "2g"
+    process: subprocess.Popen | None = None
+
+    @property
+    def remote(self) -> str:
+        return f"sc://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 180) -> SparkConnectServer:
+        home = _spark_home()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        warehouse = self.folder / "warehouse"
+        conf = {
+            "spark.master": f"local[{self.cores}]",
+            "spark.driver.memory": self.memory,
+            "spark.connect.grpc.binding.port": str(self.port),
+            "spark.connect.grpc.binding.address": "127.0.0.1",
+            "spark.sql.catalogImplementation": "hive",
+            "spark.sql.warehouse.dir": str(warehouse),
+            "spark.hadoop.javax.jdo.option.ConnectionURL":
+                f"jdbc:derby:;databaseName={self.folder / 'metastore_db'};create=true",
+            "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.folder}",
+            "spark.sql.shuffle.partitions": str(max(2, self.cores * 2)),
+            "spark.ui.enabled": "false",
+            "spark.sql.session.timeZone": "UTC",
+        }  # fmt: skip
+        command = [str(home / "bin" / "spark-submit"),
+                   "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
+                   "--name", "openspm-test-connect"]  # fmt: skip
+        for key, value in conf.items():
+            command += ["--conf", f"{key}={value}"]
+        command.append("spark-internal")
+        env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOG_DIR": str(self.folder)}
+        log = (self.folder / "server.log").open("w")
+        self.process = subprocess.Popen(
+            command, cwd=self.folder, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the Spark Connect server stopped; see {log.name}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"the Spark Connect server did not listen within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None

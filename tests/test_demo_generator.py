@@ -15,6 +15,7 @@ from openspm.demo import DemoSize, generate_workspace, is_generated_workspace
 from openspm.entities import ENTITIES, ColumnType, Entity
 from openspm.settings import load_settings
 from openspm.warehouse import duckdb_file
+from openspm.warehouse.config import DuckDBSettings
 
 SMALL = DemoSize(employees=40, deals=2_000, months=14)
 
@@ -371,7 +372,7 @@ def test_settings_load(workspace: Path) -> None:
     settings = load_settings(workspace / "openspm.yaml")
     assert settings.reporting_currency == "USD"
     assert settings.first_period == "2025-01"
-    assert settings.warehouse == "warehouse.duckdb"
+    assert settings.warehouse == DuckDBSettings(path="warehouse.duckdb")
     assert is_generated_workspace(workspace)
 
 

@@ -10,7 +10,6 @@ while another process writes gets a ``WarehouseError`` naming the file and DuckD
 from __future__ import annotations
 
 import os
-
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING

@@ -63,13 +63,16 @@ deals_of_changed_invoices as (
 
 final as (
 
-    select * from new_deals
-    union
-    select * from deals_of_new_splits
-    union
-    select * from deals_of_changed_invoices
+    select deal_id
+    from (
+        select * from new_deals
+        union
+        select * from deals_of_new_splits
+        union
+        select * from deals_of_changed_invoices
+    ) as changed (deal_id)
 
 )
 
-select deal_id from final as changed (deal_id)
+select deal_id from final
 where deal_id is not null
