@@ -98,8 +98,10 @@ class MonthData:
 
     # ------------------------------------------------------------------ reading
 
-    def _rows(self, table: str, sql: str, params: list | None = None) -> list[tuple]:
-        relation = self.source.table(table)
+    def _rows(
+        self, table: str, sql: str, params: list | None = None, alias: str | None = None
+    ) -> list[tuple]:
+        relation = self.source.table(table, alias)
         text = sql.replace("{t}", relation).replace("{scope}", self._where)
         return self.source.connection.execute(text, [*self._params, *(params or [])]).fetchall()
 
@@ -188,13 +190,13 @@ class MonthData:
             f"{account}, c.event_type, c.event_id, c.credit_type, c.is_reversal, "
             "c.rollup_from_employee_id, c.credit_date, c.source_amount, c.source_currency, "
             "c.fx_rate, c.amount, c.currency, c.plan_id, c.component_id, c.quota_period_start, "
-            f"c.credit_id from {{t}} c {joins} "
+            f"c.credit_id from {{t}} {joins} "
             f"where {self._where.replace('employee_id', 'c.employee_id')} "
             f"and c.period = '{self.period}' "
             "order by c.employee_id, c.credit_date, c.deal_id, c.plan_id, c.component_id, "
             "c.credit_type, c.entry"
         )
-        return self._rows("credits", sql)
+        return self._rows("credits", sql, alias="c")
 
     def _credit_history_sql(self) -> str:
         return (

@@ -58,18 +58,20 @@ class FinanceSource:
     def is_staged(self) -> bool:
         return bool(self.drafts)
 
-    def table(self, name: str) -> str:
-        """A relation (SQL) with the rows of ``finance.<name>``, the month's drafts included."""
+    def table(self, name: str, alias: str | None = None) -> str:
+        """A FROM item with the rows of ``finance.<name>``, the month's drafts included, named
+        ``alias`` (default ``<name>_rows``)."""
         published = f"{FINANCE_SCHEMA}.{name}"
+        alias = alias or f"{name}_rows"
         draft = self.drafts.get(name)
         if draft is None:
-            return published
+            return f"{published} as {alias}"
         columns = ", ".join(column.split()[0] for column in PUBLISHED_TABLES[name])
         stamp = self.connection.cast(_literal(self.closed_at.isoformat(sep=" ")), "TIMESTAMP")
         return (
             f"(select {columns}, run_id, published_at from {published} union all "
             f"select {columns}, {_literal(self.run_id)} as run_id, {stamp} as published_at "
-            f"from {draft} where period = {_literal(self.period)})"
+            f"from {draft} where period = {_literal(self.period)}) as {alias}"
         )
 
     def has(self, schema_table: str) -> bool:
