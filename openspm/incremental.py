@@ -103,13 +103,14 @@ def plan_build(
     fingerprint = _fingerprint(connection, project_dir)
     loaded = _loaded_batches(connection)
     last = _last_build(connection)
-    reason = (
-        "asked for (openspm run --full-refresh)"
-        if force_full_refresh
-        else _full_refresh_reason(
+    if force_full_refresh:
+        reason: str | None = "asked for (openspm run --full-refresh)"
+    elif connection.engine == "spark":
+        reason = "Spark's Parquet tables cannot delete a changed key's rows: every build is whole"
+    else:
+        reason = _full_refresh_reason(
             connection, fingerprint, loaded, last, manifest or project_manifest()
         )
-    )
     # a full refresh builds from every loaded batch; an incremental build from the new ones
     built = _built_batches(connection) if reason is None else set()
     new = _by_table(pair for pair in loaded if pair not in built)

@@ -286,8 +286,10 @@
     (cast({{ text_expr }} as timestamptz) at time zone 'UTC')
 {%- endmacro %}
 {% macro spark__offset_text_to_utc(text_expr) -%}
-    {#- the session time zone is UTC (profiles.yml): the instant's wall clock in UTC -#}
-    cast(cast({{ text_expr }} as timestamp) as timestamp_ntz)
+    {#- an instant; the session time zone is UTC (profiles.yml), so it reads as UTC. Spark
+        wants the seconds when an offset follows (10:30+02:00 -> 10:30:00+02:00) -#}
+    cast(regexp_replace({{ text_expr }},
+        '^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2})(?=[zZ+-]|$)', '$1:00') as timestamp)
 {%- endmacro %}
 
 

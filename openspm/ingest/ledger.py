@@ -91,9 +91,10 @@ def ensure_tables(con: Warehouse, ent: Entity) -> None:
     entity_columns += [f"{quote_identifier(name)} {kind}" for name, kind in METADATA_COLUMNS]
     con.create_schema(RAW_SCHEMA)
     con.create_table(BATCHES_TABLE, BATCHES_COLUMNS)
-    con.create_table(QUARANTINE_TABLE, QUARANTINE_COLUMNS)
+    # partitioned by file (on Spark: a batch written twice replaces its own partition)
+    con.create_table(QUARANTINE_TABLE, QUARANTINE_COLUMNS, partitioned_by=("_file",))
     table = f"{RAW_SCHEMA}.{ent.table}"
-    con.create_table(table, entity_columns)
+    con.create_table(table, entity_columns, partitioned_by=("_file",))
     present = set(con.columns(table))
     for column in ent.columns:  # a registry column added since the table was created
         if column.name not in present:

@@ -263,13 +263,13 @@ def _load(
         if problems:
             con.execute(f"INSERT INTO {QUARANTINE_TABLE} {problems_sql}", problem_values)
     else:
-        con.append_arrow(
-            f"{RAW_SCHEMA}.{ent.table}", checker.sql(rows_sql, params=batch_values).to_arrow_table()
-        )
+        # on Spark (no transaction) the batch's partitions are replaced: a batch whose record
+        # was not written (a crash) is written again whole, never twice
+        rows = checker.sql(rows_sql, params=batch_values).to_arrow_table()
+        con.append_arrow(f"{RAW_SCHEMA}.{ent.table}", rows, replace_partitions=True)
         if problems:
-            con.append_arrow(
-                QUARANTINE_TABLE, checker.sql(problems_sql, params=problem_values).to_arrow_table()
-            )
+            found = checker.sql(problems_sql, params=problem_values).to_arrow_table()
+            con.append_arrow(QUARANTINE_TABLE, found, replace_partitions=True)
     message = []
     if flagged:
         message.append(

@@ -38,11 +38,14 @@ TARGET_MULTIPLE = Decimal(3)
 _PAYOUT_TABLES = {
     "marts": ("marts.fct_payouts", "marts.fct_payout_lines"),
     "finance": ("finance.payouts", "finance.payout_lines"),
+    # Spark: the month being published, before finance.closes lists it (openspm/publish.py)
+    "finance_store": ("finance_store.payouts", "finance_store.payout_lines"),
 }
 
 
 def payout_tables(schema: str) -> tuple[str, str]:
-    """(payouts, payout lines) of ``schema``: drafts in marts, published months in finance."""
+    """(payouts, payout lines) of ``schema``: drafts in marts, published months in finance
+    (on Spark, a month being published in finance_store)."""
     try:
         return _PAYOUT_TABLES[schema]
     except KeyError:

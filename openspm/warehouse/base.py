@@ -243,8 +243,12 @@ class Warehouse(ABC):
     # ------------------------------------------------------------------ bulk
 
     @abstractmethod
-    def append_arrow(self, table: str, data: pa.Table) -> int:
-        """Insert the rows of ``data`` into ``table`` by column name; the number of rows."""
+    def append_arrow(self, table: str, data: pa.Table, *, replace_partitions: bool = False) -> int:
+        """Insert the rows of ``data`` into ``table`` by column name; the number of rows.
+
+        ``replace_partitions`` (Spark): the partitions ``data`` writes are replaced, not added
+        to, so that writing a batch twice leaves it once (elsewhere a transaction does that).
+        """
 
     @property
     def duckdb(self) -> duckdb.DuckDBPyConnection:

@@ -18,8 +18,11 @@ With Delta Lake or Iceberg (not installable here: their jars come from Maven) bo
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from openspm.warehouse.base import (
@@ -53,6 +56,21 @@ class SparkSqlError(WarehouseError):
     """Spark refused a statement; the message is Spark's first line."""
 
 
+@contextmanager
+def _spark_errors() -> Iterator[None]:
+    """PySpark's errors as SparkSqlError with Spark's first line (no JVM stack trace)."""
+    try:
+        yield
+    except WarehouseError:
+        raise
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("pyspark", "grpc")):
+            raise
+        text = str(exc).split("JVM stacktrace")[0].strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
+        raise SparkSqlError(first) from exc
+
+
 def _spark_type(kind: str) -> str:
     text = re.sub(r"\bVARCHAR\s*\[\]", "ARRAY<STRING>", kind, flags=re.I)
     text = re.sub(r"\bVARCHAR\b", "STRING", text, flags=re.I)
@@ -82,7 +100,9 @@ class _SparkResult:
 
     def _all(self) -> list[tuple[Any, ...]]:
         if self._rows is None:
-            self._rows = [] if self._frame is None else [tuple(r) for r in self._frame.collect()]
+            with _spark_errors():
+                rows = [] if self._frame is None else self._frame.collect()
+            self._rows = [tuple(r) for r in rows]
         return self._rows
 
     def fetchall(self) -> list[tuple[Any, ...]]:
@@ -112,6 +132,10 @@ class SparkWarehouse(Warehouse):
 
     def __init__(self, remote: str, name: str) -> None:
         super().__init__(name)
+        # PySpark warns about pandas 3 on import, and logs every failed query's stack trace
+        # as JSON on stderr; OpenSPM reports the failure itself, in one line
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+        logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
         try:
             from pyspark.sql import SparkSession
         except ImportError:
@@ -119,7 +143,9 @@ class SparkWarehouse(Warehouse):
                 "a spark warehouse needs PySpark: pip install 'openspm[spark]'"
             ) from None
         try:
-            self._spark = SparkSession.builder.remote(remote).getOrCreate()
+            # a session of its own: its catalogue cache cannot be stale after dbt (another
+            # session) replaced a table's files
+            self._spark = SparkSession.builder.remote(remote).create()
             for key, value in SESSION_CONF.items():
                 self._spark.conf.set(key, value)
         except Exception as exc:  # grpc errors, a refused connection, ...
@@ -134,15 +160,10 @@ class SparkWarehouse(Warehouse):
     # ------------------------------------------------------------------ statements
 
     def _sql(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        try:
+        with _spark_errors():
             if params:
                 return self._spark.sql(sql, args=list(params))
             return self._spark.sql(sql)
-        except Exception as exc:
-            if type(exc).__module__.startswith("pyspark"):
-                lines = str(exc).strip().splitlines()
-                raise SparkSqlError(lines[0] if lines else type(exc).__name__) from exc
-            raise
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> _SparkResult:
         if params is None and ";" in sql:
@@ -169,14 +190,16 @@ class SparkWarehouse(Warehouse):
         kept = self._sql(
             f"SELECT * FROM {table} WHERE NOT coalesce(({condition}), false)", params
         )
-        data = kept.toArrow()
-        if data.num_rows == self._spark.table(table).count():
-            return  # nothing matched
-        frame = self._spark.createDataFrame(data.to_pandas()) if data.num_rows else None
-        if frame is None:
-            self._sql(f"TRUNCATE TABLE {table}")
-            return
-        frame.write.option("partitionOverwriteMode", "static").insertInto(table, overwrite=True)
+        with _spark_errors():
+            data = kept.toArrow()  # read whole before the table is rewritten
+            if data.num_rows == self._spark.table(table).count():
+                return  # nothing matched
+            if data.num_rows == 0:
+                self._sql(f"TRUNCATE TABLE {table}")
+                return
+            frame = self._spark.createDataFrame(data)
+            writer = frame.write.option("partitionOverwriteMode", "static")
+            writer.insertInto(table, overwrite=True)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         rows = [tuple(row) for row in rows]
@@ -200,15 +223,14 @@ class SparkWarehouse(Warehouse):
     # ------------------------------------------------------------------ catalogue
 
     def tables(self, schema: str) -> set[str]:
-        try:
+        with _spark_errors():
             if not self._spark.catalog.databaseExists(schema):
                 return set()
             return {t.name for t in self._spark.catalog.listTables(schema)}
-        except Exception as exc:
-            raise SparkSqlError(str(exc).strip().splitlines()[0]) from exc
 
     def columns(self, table: str) -> list[str]:
-        return list(self._spark.table(table).columns)
+        with _spark_errors():
+            return list(self._spark.table(table).columns)
 
     # ------------------------------------------------------------------ DDL
 
@@ -246,27 +268,33 @@ class SparkWarehouse(Warehouse):
     # ------------------------------------------------------------------ bulk
 
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        return self._sql(sql, params).toArrow()
+        frame = self._sql(sql, params)
+        with _spark_errors():
+            return frame.toArrow()
 
-    def append_arrow(self, table: str, data: pa.Table) -> int:
-        """The rows appended by name: columns the table has and ``data`` lacks are NULL."""
+    def append_arrow(self, table: str, data: pa.Table, *, replace_partitions: bool = False) -> int:
+        """The rows appended by name: columns the table has and ``data`` lacks are NULL; with
+        ``replace_partitions`` the partitions written are replaced (dynamic overwrite)."""
         from pyspark.sql import functions as f
 
         if data.num_rows == 0:
             return 0
-        target = self._spark.table(table).schema
-        frame = self._spark.createDataFrame(data.to_pandas())
-        given = set(data.column_names)
-        frame = frame.select(
-            *[
-                (f.col(field.name) if field.name in given else f.lit(None))
-                .cast(field.dataType)
-                .alias(field.name)
-                for field in target.fields
-            ]
-        )
-        frame.write.insertInto(table)
+        with _spark_errors():
+            target = self._spark.table(table).schema
+            frame = self._spark.createDataFrame(data)
+            given = set(data.column_names)
+            frame = frame.select(
+                *[
+                    (f.col(field.name) if field.name in given else f.lit(None))
+                    .cast(field.dataType)
+                    .alias(field.name)
+                    for field in target.fields
+                ]
+            )
+            frame.write.insertInto(table, overwrite=replace_partitions)
         return data.num_rows
 
     def close(self) -> None:
-        """The session stays (PySpark keeps one per process and endpoint)."""
+        """The session ends (the server releases its state)."""
+        with suppress(Exception):
+            self._spark.stop()

@@ -97,7 +97,8 @@ class DuckDBWarehouse(Warehouse):
         ).fetchall()
         return [column for (column,) in rows]
 
-    def append_arrow(self, table: str, data: pa.Table) -> int:
+    def append_arrow(self, table: str, data: pa.Table, *, replace_partitions: bool = False) -> int:
+        del replace_partitions  # the caller's transaction makes a batch whole
         view = "_openspm_append"
         self._raw.register(view, data)
         try:
@@ -246,8 +247,9 @@ class PostgresWarehouse(Warehouse):
         )
         return [column for (column,) in rows]
 
-    def append_arrow(self, table: str, data: pa.Table) -> int:
+    def append_arrow(self, table: str, data: pa.Table, *, replace_partitions: bool = False) -> int:
         """``COPY`` of text and scalar columns; lists go through parameterised inserts."""
+        del replace_partitions  # the caller's transaction makes a batch whole
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
