@@ -81,10 +81,11 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )  # fmt: skip
-        self._create_database()
+        self.create_database(self.database)
         return self
 
-    def _create_database(self) -> None:
+    def create_database(self, name: str) -> str:
+        """A new empty database of the server (its name)."""
         import psycopg2
 
         deadline = time.monotonic() + 30
@@ -101,8 +102,9 @@ class PostgresServer:
                 time.sleep(0.2)
         connection.autocommit = True
         with connection.cursor() as cursor:
-            cursor.execute(f'create database "{self.database}"')
+            cursor.execute(f'create database "{name}"')
         connection.close()
+        return name
 
     def stop(self) -> None:
         if self.data_dir.exists():
