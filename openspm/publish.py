@@ -6,7 +6,7 @@ publishers): a crash, a kill or a failed reconciliation at any point leaves the 
 wholly published or not at all, and a published month is never rewritten. Spark has no
 multi-table transactions: the month's rows are written into ``finance_store.*`` (Parquet,
 a partition per month, overwritten whole by a retry) and its row in ``finance.closes`` last;
-``finance.*`` are views that show only the months ``finance.closes`` lists (docs/engines.md).
+``finance.*`` are views that show only the months ``finance.closes`` lists (docs/scaling.md).
 The DDL of ``finance.*`` lives here and nowhere else: every step that runs dbt creates the
 tables first (the engine reads the published history).
 """

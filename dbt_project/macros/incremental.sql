@@ -83,7 +83,7 @@
 {#
     The materialization of the incremental models: `incremental`, but `table` on Spark, whose
     Parquet tables cannot delete the rows of a changed key (the pre-hook above); a Spark
-    build recomputes them whole (docs/engines.md; openspm/incremental.py plans every Spark
+    build recomputes them whole (docs/scaling.md; openspm/incremental.py plans every Spark
     build as a full refresh). Delta Lake or Iceberg tables would allow the incremental form.
 #}
 {% macro incremental_or_table() -%}

@@ -1,6 +1,6 @@
 {#
     What DuckDB, PostgreSQL and Spark SQL write differently, written once per engine
-    (docs/engines.md, "Portable SQL"). Models call these macros; each dispatches on the
+    (docs/scaling.md, "Portable SQL"). Models call these macros; each dispatches on the
     target's adapter to default__ (DuckDB's dialect), postgres__ or spark__. Everything else
     in the models is SQL the three engines share.
 #}

@@ -2,7 +2,7 @@
 
 ``connect(workspace)`` opens the workspace's warehouse, whatever its engine: the embedded
 DuckDB file (default), a PostgreSQL database or a Spark Connect endpoint
-(docs/engines.md). ``read_only(workspace)`` opens it for reading, or yields None while a DuckDB
+(docs/scaling.md). ``read_only(workspace)`` opens it for reading, or yields None while a DuckDB
 warehouse does not exist yet. A DuckDB file admits one writing process; a reader opening it
 while another process writes gets a ``WarehouseError`` naming the file and DuckDB's reason.
 """

@@ -8,7 +8,7 @@ psycopg2), Spark through a PySpark (Spark Connect) session; what only one engine
 
 Portable SQL, as the callers write it: ``cast(x as <type>)`` with the types of
 :func:`Warehouse.sql_type`, no ``::``, ``qualify``, ``group by all``, ``insert or replace``,
-``anti``/``semi`` joins or list functions (docs/engines.md, "Python's SQL").
+``anti``/``semi`` joins or list functions (docs/scaling.md, "Python's SQL").
 """
 
 from __future__ import annotations

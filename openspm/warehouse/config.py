@@ -12,7 +12,7 @@ default. A mapping names a server::
       password: ${OPENSPM_PG_PASSWORD}
 
 Credentials are ``${ENV_VAR}`` references only, as under ``sources:``: a literal secret is
-refused and no error message repeats a value (docs/engines.md).
+refused and no error message repeats a value (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ class PostgresSettings(_Strict):
 
 class SparkSettings(_Strict):
     """A Spark Connect endpoint (``sc://host:port``): Spark 4, Databricks Connect, or a local
-    server (tests). Tables are Parquet in the server's catalogue (docs/engines.md)."""
+    server (tests). Tables are Parquet in the server's catalogue (docs/scaling.md)."""
 
     type: Literal["spark"]
     host: Annotated[str, Field(min_length=1)]

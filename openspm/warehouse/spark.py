@@ -13,7 +13,7 @@ so this class keeps the callers' SQL portable at two points, and says what that 
 
 With Delta Lake or Iceberg (not installable here: their jars come from Maven) both go away:
 ``DELETE`` and ``MERGE`` work on the tables and the pointer becomes a table version
-(docs/engines.md).
+(docs/scaling.md).
 """
 
 from __future__ import annotations
