@@ -27,6 +27,7 @@ from packaging.version import Version
 from assets.partitions import SINGLE_RUN, monthly_partitions
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 from assets.run_tags import full_refresh, through_period
+from openspm.accounting.policy import accounting_environment
 from openspm.dbt_project import (
     DBT_PROJECT_DIR,
     FIRST_PERIOD_ENV,
@@ -138,7 +139,8 @@ def build_models(
     target = ws.state_dir / "dbt"
     (target / "run_results.json").unlink(missing_ok=True)  # never read a stale one
     # The environment, not --vars: changed vars make dbt parse the whole project again (~2 s)
-    with environment({**warehouse_environment(ws), **periods}):  # dbt starts in cli()
+    policy = accounting_environment(ws.settings)  # docs/accounting.md: the elections
+    with environment({**warehouse_environment(ws), **periods, **policy}):  # dbt starts in cli()
         invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
     record_dbt_outcomes(context.run_id, periods[THROUGH_PERIOD_ENV] or None, target, ws)

@@ -47,6 +47,18 @@ DESCRIPTIONS = {
     "opening_balances": "the go-live amounts recorded with the close of first_period",
     "draw_balances": "per employee and closed month, the recoverable draw balance before and "
     "after the month",
+    "leaderboard": "per closed month, employee, plan and quota period: attainment over the "
+    "plan's quota-based components ranked within the role and the team",
+    "commission_costs": "each payout line's cost attributed to deals (capitalized) or "
+    "expensed, per employee and closed month, in the payout currency",
+    "deferred_commission_layers": "the layers of each deferred commission asset: what each "
+    "close added or wrote down and over which months it amortizes",
+    "deferred_commissions": "the roll-forward of each deferred commission asset per closed "
+    "month: opening, additions, write-downs, amortization, impairment, closing",
+    "amortization_schedule": "per closed month and currency, the amortization scheduled for "
+    "the next 12 months",
+    "journal_entries": "the month's balanced journal lines (accrual, capitalization, "
+    "amortization, write-downs, impairment, payment)",
     CLOSES: "one row per closed month: run id, time, payout and line counts",
 }
 
@@ -144,6 +156,8 @@ def publish(context: dg.AssetExecutionContext, workspace: WorkspaceResource):
             "payouts": report.payouts,
             "lines": report.lines,
             **{f"net {currency}": float(net) for currency, net in report.net.items()},
+            "journal_lines": report.journal_lines,
+            "deferred_commission_assets": report.assets,
             "published_at": report.published_at.isoformat(),
         },
     )

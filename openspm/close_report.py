@@ -12,15 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from openspm.accounting.rollforward import rollforward_section
 from openspm.comp import check_comp_config
 from openspm.dbt_project import DbtProjectError
+from openspm.forecast import outlook_section
 from openspm.ingest import delivered_employee_ids
+from openspm.leaderboard import leaderboard_section
 from openspm.publish import FINANCE_SCHEMA
 from openspm.quality import (
     CHECKS,
     PUBLISHED,
     CheckOutcome,
     Finding,
+    Section,
     Severity,
     blocking_failures,
     exceptions,
@@ -31,7 +35,7 @@ from openspm.quality import (
 from openspm.quality.findings import not_run, outcome
 from openspm.quality.report import CurrencyTotals
 from openspm.totals import payout_totals
-from openspm.warehouse import DATABASE_ERRORS, Warehouse, read_only
+from openspm.warehouse import DATABASE_ERRORS, Warehouse, missing_tables, read_only
 from openspm.workspace import Workspace
 
 COMP_CHECK = "compensation_configuration"
@@ -116,6 +120,10 @@ def write_close_report(
         outcomes = gather_outcomes(ws, connection, period, run_id, comp_passed=status == PUBLISHED)
         listed = _exceptions(connection, period)
         totals = _totals(connection, period, published=status == PUBLISHED)
+        sections = leaderboard_section(connection, period, published=status == PUBLISHED)
+        if status == PUBLISHED:
+            sections += outlook_section(connection, ws, period)
+            sections += _accounting(connection, period, ws)
     md, html = write_report(
         out_dir or ws.out_dir / period,
         period,
@@ -124,6 +132,7 @@ def write_close_report(
         cause,
         outcomes,
         listed,
+        sections,
         totals=totals,
     )
     return ReportFiles(md, html, outcomes)
@@ -140,6 +149,13 @@ def _totals(
     except (*DATABASE_ERRORS, DbtProjectError):
         return []
     return [CurrencyTotals(*row) for row in rows]
+
+
+def _accounting(connection: Warehouse | None, period: str, ws: Workspace) -> list[Section]:
+    """The published month's deferred commission roll-forward (docs/accounting.md)."""
+    if connection is None or missing_tables(connection, ["finance.deferred_commissions"]):
+        return []
+    return [rollforward_section(connection, period, ws.settings.reporting_currency)]
 
 
 def _exceptions(connection: Warehouse | None, period: str) -> list[Finding]:

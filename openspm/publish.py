@@ -21,6 +21,7 @@ from decimal import Decimal
 from openspm.dbt_project import DbtProjectError, Manifest, project_manifest
 from openspm.money import format_totals
 from openspm.periods import parse_period, period_range
+from openspm.quality.accounting_checks import ACCOUNTING_CHECKS
 from openspm.quality.findings import CheckOutcome
 from openspm.quality.reconciliations import check_net_payout, check_payout_lines
 from openspm.warehouse import Warehouse, missing_tables, quote_literal, table_exists
@@ -120,6 +121,97 @@ PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
         "source VARCHAR",
         "source_row INTEGER",
     ),
+    # attainment ranked by role and team (docs/modelling.md, "The leaderboard")
+    "leaderboard": (
+        "period VARCHAR NOT NULL",
+        "quota_period_start DATE",
+        "employee_id VARCHAR NOT NULL",
+        "plan_id VARCHAR",
+        "role VARCHAR",
+        "team_manager_id VARCHAR",
+        "credit_to_date DECIMAL(38,10)",
+        "quota DECIMAL(20,6)",
+        "currency VARCHAR",
+        "attainment DECIMAL(38,10)",
+        "rank_in_role INTEGER",
+        "role_size INTEGER",
+        "rank_in_team INTEGER",
+        "team_size INTEGER",
+    ),
+    # commission accounting (docs/contract.md section 5, docs/accounting.md): each line's cost
+    # per deal, the layers (the state the next close continues from), the roll-forward, the
+    # amortization scheduled for the next 12 months, and the journal entries
+    "commission_costs": (
+        "period VARCHAR NOT NULL",
+        "employee_id VARCHAR NOT NULL",
+        "cost_type VARCHAR NOT NULL",
+        "plan_id VARCHAR",
+        "component_id VARCHAR",
+        "quota_period_start DATE",
+        "adjustment_id VARCHAR",
+        "deal_id VARCHAR",
+        "asset_id VARCHAR",
+        "basis VARCHAR",
+        "weight DECIMAL(38,14)",
+        "source_amount DECIMAL(38,14)",
+        "source_currency VARCHAR",
+        "line_amount DECIMAL(18,2)",
+        "amount DECIMAL(18,2) NOT NULL",
+        "currency VARCHAR NOT NULL",
+        "treatment VARCHAR NOT NULL",
+    ),
+    "deferred_commission_layers": (
+        "period VARCHAR NOT NULL",
+        "asset_id VARCHAR NOT NULL",
+        "layer_period VARCHAR NOT NULL",
+        "event VARCHAR NOT NULL",
+        "deal_id VARCHAR NOT NULL",
+        "employee_id VARCHAR NOT NULL",
+        "currency VARCHAR NOT NULL",
+        "amount DECIMAL(18,2) NOT NULL",
+        "balance DECIMAL(18,2) NOT NULL",
+        "monthly_amount DECIMAL(18,2) NOT NULL",
+        "first_period VARCHAR NOT NULL",
+        "last_period VARCHAR NOT NULL",
+        "months INTEGER NOT NULL",
+    ),
+    "deferred_commissions": (
+        "asset_id VARCHAR NOT NULL",
+        "period VARCHAR NOT NULL",
+        "deal_id VARCHAR NOT NULL",
+        "employee_id VARCHAR NOT NULL",
+        "currency VARCHAR NOT NULL",
+        "opening DECIMAL(18,2) NOT NULL",
+        "addition DECIMAL(18,2) NOT NULL",
+        "write_down DECIMAL(18,2) NOT NULL",
+        "amortization DECIMAL(18,2) NOT NULL",
+        "impairment DECIMAL(18,2) NOT NULL",
+        "closing DECIMAL(18,2) NOT NULL",
+        "current_portion DECIMAL(18,2) NOT NULL",
+        "noncurrent_portion DECIMAL(18,2) NOT NULL",
+        "layers INTEGER",
+    ),
+    "amortization_schedule": (
+        "period VARCHAR NOT NULL",
+        "currency VARCHAR NOT NULL",
+        "schedule_period VARCHAR NOT NULL",
+        "months_ahead INTEGER NOT NULL",
+        "amount DECIMAL(18,2) NOT NULL",
+    ),
+    "journal_entries": (
+        "period VARCHAR NOT NULL",
+        "entry_id VARCHAR NOT NULL",
+        "line INTEGER NOT NULL",
+        "account VARCHAR NOT NULL",
+        "debit DECIMAL(18,2) NOT NULL",
+        "credit DECIMAL(18,2) NOT NULL",
+        "currency VARCHAR NOT NULL",
+        "memo VARCHAR",
+        "entry_type VARCHAR NOT NULL",
+        "account_role VARCHAR NOT NULL",
+        "deal_id VARCHAR",
+        "employee_id VARCHAR",
+    ),
 }
 CLOSES_COLUMNS = (
     "period VARCHAR NOT NULL",  # the key
@@ -195,10 +287,20 @@ class PublishReport:
     def credits(self) -> int:
         return self.counts["credits"]
 
+    @property
+    def journal_lines(self) -> int:
+        return self.counts.get("journal_entries", 0)
+
+    @property
+    def assets(self) -> int:
+        """Deferred commission assets in the month's roll-forward."""
+        return self.counts.get("deferred_commissions", 0)
+
     def __str__(self) -> str:
         return (
             f"{self.period} published: {self.payouts} payouts, {self.lines} lines, "
-            f"{self.attainment} attainment rows, {self.credits} credit ledger entries; net "
+            f"{self.attainment} attainment rows, {self.credits} credit ledger entries, "
+            f"{self.journal_lines} journal lines, {self.assets} deferred commission assets; net "
             f"{format_totals(self.net)} (run {self.run_id})"
         )
 
@@ -350,7 +452,8 @@ def published_net(connection: Warehouse, period: str) -> dict[str, Decimal]:
 
 
 def _reconcile(connection: Warehouse, period: str, run_id: str, schema: str) -> None:
-    """The published month's payouts against their lines: the blocking checks, on finance.*
+    """The published month's payouts against their lines and its accounting (journals balance,
+    roll-forward ties, costs reconcile, accrued balance): the blocking checks, on finance.*
     (on Spark on ``finance_store``, which the views do not show before the month's close)."""
     duplicated = connection.execute(
         f"select employee_id from {schema}.payouts where period = ? and run_id = ? "
@@ -363,7 +466,7 @@ def _reconcile(connection: Warehouse, period: str, run_id: str, schema: str) -> 
             f"cannot close {period}: reconciliation failed: more than one payout row for an "
             f"employee ({len(duplicated)} employee(s), e.g. {shown}); nothing was published"
         )
-    for check in (check_payout_lines, check_net_payout):
+    for check in (check_payout_lines, check_net_payout, *ACCOUNTING_CHECKS):
         outcome: CheckOutcome = check(connection, period, schema)
         if not outcome.passed:
             raise CloseRefused(

@@ -59,6 +59,9 @@ class AccountingSettings(GlAccounts):
     renewals_commensurate: bool = True
     expected_renewal_months: Annotated[int, Field(ge=0)] = 0
     default_contract_term_months: Annotated[int, Field(ge=1)] = 12
+    # (extension) how many open months are drafted with their accounting, from the next month
+    # to close (docs/accounting.md, "Drafts"): a close publishes that month
+    draft_months: Annotated[int, Field(ge=1)] = 1
 
 
 EARNING_TYPES = (
@@ -134,6 +137,12 @@ class PayrollSettings(_Strict):
         raise ValueError("a day of the month (1 to 31) or 'last'")
 
 
+class LeaderboardSettings(_Strict):
+    """The leaderboard (docs/modelling.md): whether a statement shows the rep's rank."""
+
+    show_rank_on_statements: bool = False
+
+
 class Settings(_Strict):
     """The typed content of ``openspm.yaml``."""
 
@@ -142,6 +151,7 @@ class Settings(_Strict):
     first_period: str | None = None
     warehouse: WarehouseSettings = DuckDBSettings()  # a DuckDB file, or a server
     accounting: AccountingSettings = AccountingSettings()
+    leaderboard: LeaderboardSettings = LeaderboardSettings()
     payroll: PayrollSettings = PayrollSettings()
     sources: dict[Literal["crm", "erp", "hris"], SourceSettings] = {}
 

@@ -241,3 +241,4 @@ def _report(
         if warn is not None:
             warn(f"close report not written: {type(exc).__name__}: {exc}")
         return None
+

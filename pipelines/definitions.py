@@ -15,6 +15,7 @@ import dagster as dg
 from assets.comp_config import comp_config_tables
 from assets.dbt_models import build_dbt_assets, dbt_cli_resource
 from assets.ingestion import ingestion_assets
+from assets.modelling import forecast_commission, modelling_results
 from assets.month_files import build_month_file_assets
 from assets.publish import build_publication
 from assets.quality_checks import data_quality_checks
@@ -23,7 +24,15 @@ from assets.sources import source_assets, source_resources
 from openspm.periods import partitions_start
 from openspm.settings import SettingsError
 from openspm.workspace import Workspace
-from pipelines.jobs import close_job, ingest_job, pipeline_job, pull_job
+from pipelines.jobs import (
+    close_job,
+    estimate_job,
+    forecast_job,
+    ingest_job,
+    modelling_job,
+    pipeline_job,
+    pull_job,
+)
 from pipelines.run_log import openspm_logger
 from pipelines.schedules import schedules
 from pipelines.sensors import sensors
@@ -40,9 +49,19 @@ def build_definitions(first_month: str) -> dg.Definitions:
             build_dbt_assets(first_month),
             *build_month_file_assets(first_month),
             build_publication(first_month),
+            modelling_results,
+            forecast_commission,
         ],
         asset_checks=[data_quality_checks],
-        jobs=[pull_job, ingest_job, pipeline_job, close_job],
+        jobs=[
+            pull_job,
+            ingest_job,
+            pipeline_job,
+            close_job,
+            modelling_job,
+            forecast_job,
+            estimate_job,
+        ],
         schedules=schedules,
         sensors=sensors,
         resources={

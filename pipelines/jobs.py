@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.ingestion import RAW_SCHEMA
+from assets.modelling import FORECAST_GROUP, MODELLING_GROUP, estimate_deal_op
 from assets.month_files import MONTH_FILES, STAGED_MONTH_FILES
 from assets.publish import PUBLISHED_KEYS
 from assets.sources import SOURCE_PREFIX
@@ -29,7 +30,9 @@ pull_job = dg.define_asset_job(
 )
 
 CLOSE_ONLY = dg.AssetSelection.assets(STAGED_MONTH_FILES, *PUBLISHED_KEYS, MONTH_FILES)
-DRAFTS = dg.AssetSelection.all() - CLOSE_ONLY - SOURCES
+# What-ifs (docs/modelling.md) run in their own jobs only: never part of a draft run or a close.
+WHAT_IFS = dg.AssetSelection.groups(MODELLING_GROUP, FORECAST_GROUP)
+DRAFTS = dg.AssetSelection.all() - CLOSE_ONLY - SOURCES - WHAT_IFS
 
 pipeline_job = dg.define_asset_job(
     name="pipeline_job",
@@ -42,7 +45,7 @@ pipeline_job = dg.define_asset_job(
 
 close_job = dg.define_asset_job(
     name="close_job",
-    selection=dg.AssetSelection.all() - SOURCES,
+    selection=dg.AssetSelection.all() - SOURCES - WHAT_IFS,
     description=(
         "Close one month: ingest, comp tables, dbt build through the month with every blocking "
         "check, stage the month's files (statements, payroll) behind the totals gate, publish "
@@ -51,3 +54,35 @@ close_job = dg.define_asset_job(
     ),
     hooks={close_failure_report},
 )
+
+modelling_job = dg.define_asset_job(
+    name="modelling_job",
+    selection=dg.AssetSelection.groups(MODELLING_GROUP),
+    description=(
+        "Model candidate plan sets over a past range through the engine on a scratch copy of "
+        "the warehouse (`openspm model`): the modelling.* tables and a report; finance is not "
+        "touched. Configure plans, from_period and to_period in the launchpad."
+    ),
+)
+
+forecast_job = dg.define_asset_job(
+    name="forecast_job",
+    selection=DRAFTS | dg.AssetSelection.groups(FORECAST_GROUP),
+    description=(
+        "Drafts through the latest month (as pipeline_job), then the commission forecast and "
+        "the month-end accrual (`openspm forecast`): the forecast.* tables; finance is not "
+        "touched."
+    ),
+)
+
+
+@dg.job(
+    description=(
+        "Estimate what one deal would add to each credited person's earnings (`openspm "
+        "estimate`), from the current drafts; writes nothing. Configure the deal in the "
+        "launchpad."
+    ),
+)
+def estimate_job() -> None:
+    estimate_deal_op()
+

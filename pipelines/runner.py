@@ -68,6 +68,7 @@ def run_job(
     tags: Mapping[str, str] | None = None,
     listener: Listener | None = None,
     log_path: Path | None = None,
+    op_config: Mapping[str, Mapping[str, object]] | None = None,
 ) -> RunSummary:
     """Execute a job on ``workspace``; PipelineError (naming the log file) on failure.
 
@@ -76,6 +77,7 @@ def run_job(
     latest partition with the tag ``openspm/through=latest`` (dbt's default through_period).
     ``listener`` receives the run's events as they happen (progress); ``log_path`` defaults to
     a new file in the workspace's log folder.
+    ``op_config``: the config of an asset that takes one, by its op name (``modelling__results``).
     """
     job = definitions_for(workspace).resolve_job_def(job_name)
     run_tags = dict(tags or {})
@@ -108,6 +110,8 @@ def run_job(
         dbt_nodes = len(dbt_models.keys) + len(dbt_models.check_keys)
         sizes = {"steps": len(job.nodes), "dbt_nodes": dbt_nodes}
         listener(RunEvent("run_started", None, metadata=sizes))
+    if op_config:
+        run_config["ops"] = {op: {"config": dict(config)} for op, config in op_config.items()}
     started = time.perf_counter()
     with (
         workspace_lock(workspace.root, job_name),

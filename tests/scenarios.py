@@ -33,6 +33,8 @@ DEAL_COLUMNS = (
     "close_date",
     "amount",
     "currency",
+    "contract_start_date",
+    "contract_term_months",
     "cancelled_date",
     "is_deleted",
     "modified_at",
@@ -92,12 +94,15 @@ class Scenario:
     employees: Iterable[str]
     batch: int = 0
     plans: dict[str, str] = field(default_factory=dict)
+    settings: str = ""  # more openspm.yaml, e.g. an `accounting:` block
+    since: str = "2025-01-01"  # everyone's hire date and first job_history row
 
     def __post_init__(self) -> None:
         self.employees = list(self.employees)
         (self.root / "comp" / "plans").mkdir(parents=True)
         (self.root / "openspm.yaml").write_text(
             f"company: Scenario Inc.\nreporting_currency: USD\nfirst_period: {self.first_period}\n"
+            + self.settings
         )
         people = [
             {
@@ -105,7 +110,7 @@ class Scenario:
                 "first_name": e,
                 "last_name": "Rep",
                 "email": f"{e.lower()}@example.com",
-                "hire_date": "2025-01-01",
+                "hire_date": self.since,
                 "modified_at": "2025-01-01T00:00:00Z",
             }
             for e in self.employees
@@ -116,7 +121,7 @@ class Scenario:
             [
                 {
                     "employee_id": e,
-                    "effective_date": "2025-01-01",
+                    "effective_date": self.since,
                     "job_title": "Account Executive",
                     "manager_id": "",
                     "status": "active",
@@ -198,6 +203,13 @@ class Scenario:
         """``openspm close --period``: (exit code, output)."""
         result = runner.invoke(
             app, ["close", "--period", period, "--workspace", str(self.root), "--quiet"]
+        )
+        return result.exit_code, result.output
+
+    def run(self, through: str) -> tuple[int, str]:
+        """``openspm run --through``: drafts of every open month through ``through``."""
+        result = runner.invoke(
+            app, ["run", "--through", through, "--workspace", str(self.root), "--quiet"]
         )
         return result.exit_code, result.output
 

@@ -42,8 +42,16 @@ runner = CliRunner()
 PERIODS = ["2026-01", "2026-02", "2026-03"]
 FINANCE_TABLES = (
     "payouts", "payout_lines", "attainment", "credits", "draw_balances", "adjustments",
-    "opening_balances", "closes",
+    "opening_balances", "leaderboard", "commission_costs", "deferred_commission_layers",
+    "deferred_commissions", "amortization_schedule", "journal_entries", "closes",
 )
+ACCOUNTING_DRAFTS = {  # the accounting marts, with the columns of openspm.publish
+    "fct_commission_costs": "commission_costs",
+    "fct_deferred_commission_layers": "deferred_commission_layers",
+    "fct_deferred_commissions": "deferred_commissions",
+    "fct_amortization_schedule": "amortization_schedule",
+    "fct_journal_entries": "journal_entries",
+}
 
 
 def add_drafts(connection: duckdb.DuckDBPyConnection, periods: list[str] = PERIODS) -> None:
@@ -90,8 +98,19 @@ def add_drafts(connection: duckdb.DuckDBPyConnection, periods: list[str] = PERIO
         quota_period_start date, line_kind varchar, amount decimal(18,2), currency varchar,
         source varchar, source_row integer, is_recorded boolean)"""
     )
+    connection.execute(
+        """create table if not exists marts.fct_leaderboard (period varchar,
+        quota_period_start date, employee_id varchar, plan_id varchar, role varchar,
+        team_manager_id varchar, credit_to_date decimal(38,10), quota decimal(20,6),
+        currency varchar, attainment decimal(38,10), rank_in_role integer, role_size integer,
+        rank_in_team integer, team_size integer)"""
+    )
+    for mart, table in ACCOUNTING_DRAFTS.items():
+        columns = ", ".join(c.replace(" NOT NULL", "") for c in publish.PUBLISHED_TABLES[table])
+        connection.execute(f"create table if not exists marts.{mart} ({columns})")
     for m, period in enumerate(periods, start=1):
         day = f"{period}-10"
+        paid = Decimal(0)
         for e in range(1, 4):
             employee = f"E{e}"
             commission, restatement, spiff = Decimal(100 * e + m), Decimal(e), Decimal(10 * m)
@@ -110,10 +129,41 @@ def add_drafts(connection: duckdb.DuckDBPyConnection, periods: list[str] = PERIO
                 "insert into marts.fct_payouts values (?, ?, 'USD', ?, ?, 0, 0, 0, 0, ?)",
                 [employee, period, commission + restatement, spiff, total],
             )
+            # accounting: every line expensed on the employee's deal of the month
+            deal_id = f"D-{period}-{e}"
+            for plan, component, line_type, amount in lines:
+                connection.execute(
+                    "insert into marts.fct_commission_costs values (?, ?, ?, ?, ?, "
+                    "'2026-01-01', null, ?, ?, 'change', 1000, ?, 'USD', ?, ?, 'USD', 'expensed')",
+                    [period, employee, line_type, plan, component, deal_id,
+                     f"{deal_id}/{employee}/USD", amount, amount, amount],
+                )
+            connection.execute(
+                "insert into marts.fct_journal_entries values (?, ?, ?, 'commission_expense', "
+                "?, 0, 'USD', 'deal', 'expense', 'commission_expense', ?, null)",
+                [period, f"OSPM-{period}-USD-EXP", e, total, deal_id],
+            )
+            paid += total
+        journal = [
+            ("EXP", 4, "accrued_commissions", 0, paid, "expense"),
+            ("PAY", 1, "accrued_commissions", paid, 0, "payout"),
+            ("PAY", 2, "payroll_clearing", 0, paid, "payout"),
+        ]
+        for code, line, account, debit, credit, kind in journal:
+            connection.execute(
+                "insert into marts.fct_journal_entries values (?, ?, ?, ?, ?, ?, 'USD', 'total', "
+                "?, ?, null, null)",
+                [period, f"OSPM-{period}-USD-{code}", line, account, debit, credit, kind, account],
+            )
             connection.execute(
                 "insert into marts.fct_attainment values (?, 'P1', 'nb', ?, '2026-01-01', "
                 "?, 1000, ?, ?)",
                 [employee, period, commission * 10, commission / 100, commission],
+            )
+            connection.execute(
+                "insert into marts.fct_leaderboard values (?, '2026-01-01', ?, 'P1', 'AE', "
+                "null, ?, 1000, 'USD', ?, ?, 3, ?, 3)",
+                [period, employee, commission * 10, commission / 100, 4 - e, 4 - e],
             )
             connection.execute(
                 "insert into marts.fct_credits values (?, ?, 'add', 'deal', ?, ?, ?, 'direct',"
@@ -255,6 +305,16 @@ def test_a_failed_reconciliation_rolls_back(warehouse: Path) -> None:
     assert all(rows == [] for rows in snapshot(warehouse).values())
 
 
+def test_a_month_without_accounting_drafts_is_refused(warehouse: Path) -> None:
+    """Payouts drafted without their accounting (a build drafts the accounting of the next
+    month to close only): the close says so instead of publishing half a month."""
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("delete from marts.fct_commission_costs where period = '2026-01'")
+        with pytest.raises(CloseRefused, match="accounting was not drafted"):
+            publish_period(connection, "2026-01", "r", first_period="2026-01")
+    assert all(rows == [] for rows in snapshot(warehouse).values())
+
+
 def test_a_failure_in_the_middle_leaves_finance_unchanged(
     warehouse: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -315,7 +375,9 @@ def test_a_kill_at_any_point_leaves_all_or_nothing(warehouse: Path, kill_after) 
     assert process.returncode == -signal.SIGKILL
     tables = snapshot(warehouse)
     if kill_after == "committed":
-        assert [len(tables[t]) for t in FINANCE_TABLES] == [3, 9, 3, 3, 0, 0, 0, 1]
+        assert [len(tables[t]) for t in FINANCE_TABLES] == [
+            3, 9, 3, 3, 0, 0, 0, 3, 9, 0, 0, 0, 6, 1
+        ]  # fmt: skip
         with (
             duckdb_file(str(warehouse)) as connection,
             pytest.raises(CloseRefused, match="already closed"),
@@ -455,9 +517,12 @@ def test_jobs_partitions_and_single_run_backfills() -> None:
     partitions = jobs["close_job"].partitions_def
     assert partitions.get_partition_keys()[0] == "2020-01-01"
     published = graph.get(dg.AssetKey(["finance", "payouts"]))
-    assert published.parent_keys == {dg.AssetKey("fct_payouts")}
+    # every published table also waits for the month's staged files (statements, payroll)
+    staged = dg.AssetKey("staged_month_files")
+    assert published.parent_keys == {dg.AssetKey("fct_payouts"), staged}
     assert graph.get(dg.AssetKey(["finance", "credits"])).parent_keys == {
-        dg.AssetKey("fct_credits")
+        dg.AssetKey("fct_credits"),
+        staged,
     }
     assert all(graph.get(k).description for k in finance)
     for name in ("close_job", "pipeline_job"):

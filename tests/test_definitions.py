@@ -41,10 +41,11 @@ def test_every_quality_check_is_an_asset_check_and_the_blocking_ones_block() -> 
         assert mine, check.name
         assert all(s.blocking == check.blocking for s in mine), check.name
     # the publication step waits for the checks' step (it reads the outcomes they recorded)
+    # and for the month's staged files (statements and payroll are published with the tables)
     plan = create_execution_plan(
         defs.resolve_job_def("close_job"), run_config={}, tags={"dagster/partition": "2026-01-01"}
     )
     waits_for = {
         key for i in plan.get_step_by_key("publish_month").step_inputs for key in i.dependency_keys
     }
-    assert waits_for == {"data_quality_checks", "openspm_dbt_models"}
+    assert waits_for == {"data_quality_checks", "openspm_dbt_models", "staged_month_files"}

@@ -26,6 +26,7 @@ def test_minimal_settings_get_contract_defaults(tmp_path: Path) -> None:
     assert settings.accounting.renewals_commensurate is True
     assert settings.accounting.expected_renewal_months == 0
     assert settings.accounting.default_contract_term_months == 12
+    assert settings.accounting.draft_months == 1
     assert settings.accounting.payroll_clearing == "payroll_clearing"
     assert settings.sources == {}
 

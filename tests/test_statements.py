@@ -460,13 +460,13 @@ def april(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> dict[
     month_files.render_html = tampered  # type: ignore[attr-defined]
     try:
         with pytest.raises(PipelineError) as blocked:
-            run_job("close_job", ws, quiet=True, partition_key="2026-04-01")
+            run_job("close_job", ws, partition_key="2026-04-01")
     finally:
         statement_render.render_html = original
         month_files.render_html = original
     after_block = sorted(p.name for p in (copy / "out" / "2026-04").iterdir())
     closes_after_block = [r[0] for r in duckdb_query(copy, "select period from finance.closes")]
-    run_job("close_job", ws, quiet=True, partition_key="2026-04-01")
+    run_job("close_job", ws, partition_key="2026-04-01")
     scenario.closed("2026-04")
     return {
         "copy": copy,

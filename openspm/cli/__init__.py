@@ -6,6 +6,7 @@ commands of one kind, and ``engine`` is the one place that imports the pipelines
 
 from openspm.cli import workspace_commands  # noqa: I001 (import order = order in --help)
 from openspm.cli import check_commands, run_commands, statement_commands, dbt_command
+from openspm.cli import model_commands
 from openspm.cli.app import app, invoke, main
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "dbt_command",
     "invoke",
     "main",
+    "model_commands",
     "run_commands",
     "statement_commands",
     "workspace_commands",

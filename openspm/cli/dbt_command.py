@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from openspm.accounting.policy import accounting_environment
 from openspm.cli.app import WorkspaceOption, app, fail, open_workspace, writing
 from openspm.dbt_project import (
     DBT_PROJECT_DIR,
@@ -55,6 +56,7 @@ def dbt(
             **os.environ,
             **warehouse_environment(ws),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **accounting_environment(ws.settings),  # the elections, as the close passes them
         }
     except WarehouseSecretError as exc:
         raise fail(str(exc)) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from openspm.quality import accounting_checks as ac
 from openspm.quality import deal_checks as dc
 from openspm.quality import landing_checks as lc
 from openspm.quality import reconciliations as rc
@@ -105,6 +106,38 @@ CHECKS: tuple[Check, ...] = (
         Severity.BLOCKING,
         ("marts.fct_payouts",),
         rc.check_net_payout,
+        "marts",
+    ),
+    Check(
+        ac.JOURNALS_BALANCE,
+        ac.JOURNALS_BALANCE_TITLE,
+        Severity.BLOCKING,
+        ("marts.fct_journal_entries",),
+        ac.check_journal_balance,
+        "marts",
+    ),
+    Check(
+        ac.ROLLFORWARD_TIES,
+        ac.ROLLFORWARD_TIES_TITLE,
+        Severity.BLOCKING,
+        ("marts.fct_deferred_commissions", "marts.fct_journal_entries"),
+        ac.check_rollforward,
+        "marts",
+    ),
+    Check(
+        ac.COSTS_RECONCILE,
+        ac.COSTS_RECONCILE_TITLE,
+        Severity.BLOCKING,
+        ("marts.fct_commission_costs", "marts.fct_payouts", "marts.fct_journal_entries"),
+        ac.check_costs,
+        "marts",
+    ),
+    Check(
+        ac.ACCRUED_BALANCE,
+        ac.ACCRUED_BALANCE_TITLE,
+        Severity.BLOCKING,
+        ("marts.fct_journal_entries", "marts.fct_payouts"),
+        ac.check_accrued_balance,
         "marts",
     ),
     Check(

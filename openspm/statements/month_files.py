@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from openspm.accounting.files import write_accounting_files
 from openspm.close_report import write_close_report
 from openspm.publish import FINANCE_SCHEMA, closed_periods
 from openspm.quality import PUBLISHED
@@ -113,9 +114,15 @@ def _names(source: FinanceSource) -> dict[str, str]:
     return dict(rows)
 
 
-# What every closed month's folder holds, in the order written. The accounting files
-# (journal entries, deferred commissions) join here.
-WRITERS: list[MonthFileWriter] = [write_statements, write_payroll]
+def write_accounting(context: MonthContext) -> list[Path]:
+    """``journal-entries.csv`` and ``deferred-commissions.csv`` (docs/accounting.md)."""
+    source = context.source
+    relations = {t: source.table(t) for t in ("journal_entries", "deferred_commissions")}
+    return write_accounting_files(source.connection, source.period, context.folder, relations)
+
+
+# What every closed month's folder holds, in the order written.
+WRITERS: list[MonthFileWriter] = [write_statements, write_payroll, write_accounting]
 
 
 def month_dir(workspace: Workspace, period: str) -> Path:
