@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache, cached_property
+from graphlib import TopologicalSorter
 from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,12 @@ from packaging.version import Version
 from assets.partitions import SINGLE_RUN, monthly_partitions
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 from assets.run_tags import full_refresh, through_period
-from openspm.accounting.policy import accounting_environment
+from openspm.accounting.policy import (
+    ACCOUNTING_TAG,
+    accounting_enabled,
+    accounting_environment,
+    accounting_refusal,
+)
 from openspm.dbt_project import (
     DBT_PROJECT_DIR,
     FIRST_PERIOD_ENV,
@@ -131,7 +137,13 @@ def build_models(
         prepare_build(connection, plan)
     context.log.info(f"dbt build, {plan.describe()}")
     # Unit tests check the SQL, not the data: the dbt suites under tests/ run every one
-    args = ["build", "--exclude", "resource_type:unit_test"]
+    refused = accounting_refusal(ws.settings, ws.engine)
+    if refused:
+        raise AccountingNotPortable(refused)
+    excluded = ["resource_type:unit_test"]
+    if not accounting_enabled(ws.settings):  # its models (and their tests) are left out
+        excluded.append(f"tag:{ACCOUNTING_TAG}")
+    args = ["build", "--exclude", " ".join(excluded)]
     if plan.full_refresh:
         args.append("--full-refresh")
     # dbt's artifacts and log of the latest build stay with the workspace (one folder, reused:
@@ -147,9 +159,28 @@ def build_models(
     if not invocation.is_successful():
         run_results = invocation.get_artifact("run_results.json")
         raise DbtBuildError(describe_failures(run_results, ws))
+    if not accounting_enabled(ws.settings):
+        yield from left_out(context, ACCOUNTING_TAG, "accounting.enabled is false")
     if context.selected_asset_keys >= context.assets_def.keys:  # every model: the next base
         with connect(ws) as connection:
             record_build(connection, plan)
+
+
+def left_out(context: dg.AssetExecutionContext, tag: str, why: str) -> Iterator[dg.Output]:
+    """An empty output for each selected model of ``tag`` the build left out, saying why: the
+    steps after them (checks, publication) run; no table was built. In dependency order, as
+    Dagster wants a multi-asset's outputs."""
+    specs = context.assets_def.specs_by_key
+    keys = {k for k in context.selected_asset_keys if tag in specs[k].tags}
+    deps = context.assets_def.asset_deps
+    order = TopologicalSorter({k: deps.get(k, set()) & keys for k in keys}).static_order()
+    for key in order:
+        if key in keys:
+            yield dg.Output(
+                None,
+                output_name=context.assets_def.get_output_name_for_asset_key(key),
+                metadata={"left out": why},
+            )
 
 
 def record_dbt_outcomes(run_id: str, period: str | None, target: Path, ws: Workspace) -> None:
@@ -189,6 +220,10 @@ def periods_for_run(context: dg.AssetExecutionContext, ws: Workspace) -> dict[st
             context.log.warning(f"{exc}; dbt uses its default")
     periods[THROUGH_PERIOD_ENV] = through_period(context.run.tags) or ""
     return periods
+
+
+class AccountingNotPortable(RuntimeError):
+    """The workspace's accounting is on and its warehouse cannot run the accounting models."""
 
 
 class DbtBuildError(RuntimeError):

@@ -16,6 +16,7 @@ import dagster as dg
 from assets.month_files import STAGED_MONTH_FILES
 from assets.partitions import SINGLE_RUN, monthly_partitions
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
+from openspm.accounting.policy import accounting_enabled
 from openspm.periods import first_period, period_of_partition_key
 from openspm.publish import (
     FINANCE_SCHEMA,
@@ -135,7 +136,13 @@ def publish(context: dg.AssetExecutionContext, workspace: WorkspaceResource):
         first = first_period(ws, connection)
         try:
             refuse_unless_checked(connection, context.run_id)
-            report = publish_period(connection, period, context.run_id, first_period=first)
+            report = publish_period(
+                connection,
+                period,
+                context.run_id,
+                first_period=first,
+                accounting=accounting_enabled(ws.settings),
+            )
         except OutOfOrder as exc:  # a request that cannot be met changes nothing
             raise dg.Failure(description=str(exc), metadata={REFUSED: True}) from None
         except CloseRefused as exc:

@@ -104,7 +104,7 @@ def data_quality_checks(
         if connection.engine == "duckdb":  # else 80% of RAM
             connection.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
         period = run_period(context, connection)
-        outcomes = run_checks(connection, period)
+        outcomes = run_checks(connection, period, accounting=ws.settings.accounting.enabled)
         record_outcomes(connection, context.run.run_id, period, outcomes)
     by_name = {o.name: o for o in outcomes}
     for check in CHECKS:

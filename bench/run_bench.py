@@ -236,10 +236,12 @@ def bookings_only(ws: Path) -> int:
 
 
 def use_server(ws: Path, warehouse: str) -> None:
-    """Point the generated workspace at a server warehouse (``warehouse:`` of openspm.yaml)."""
+    """Point the generated workspace at a server warehouse (``warehouse:`` of openspm.yaml),
+    with the accounting off (DuckDB only so far: docs/scaling.md, "Not yet portable")."""
     settings = ws / "openspm.yaml"
     text = settings.read_text(encoding="utf-8")
-    settings.write_text(text.replace("\nwarehouse: warehouse.duckdb\n", f"\n{warehouse}\n"))
+    text = text.replace("\nwarehouse: warehouse.duckdb\n", f"\n{warehouse}\n")
+    settings.write_text(text.replace("\naccounting:\n", "\naccounting:\n  enabled: false\n"))
 
 
 def start_server(engine: str, scratch: Path, deals: int, args: argparse.Namespace

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from openspm.accounting.policy import accounting_enabled
 from openspm.accounting.rollforward import rollforward_section
 from openspm.comp import check_comp_config
 from openspm.dbt_project import DbtProjectError
@@ -153,6 +154,9 @@ def _totals(
 
 def _accounting(connection: Warehouse | None, period: str, ws: Workspace) -> list[Section]:
     """The published month's deferred commission roll-forward (docs/accounting.md)."""
+    if not accounting_enabled(ws.settings):
+        return [Section("Commission accounting", ("not computed: accounting.enabled is false "
+                                                  "in openspm.yaml",))]  # fmt: skip
     if connection is None or missing_tables(connection, ["finance.deferred_commissions"]):
         return []
     return [rollforward_section(connection, period, ws.settings.reporting_currency)]

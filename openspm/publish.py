@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from openspm.accounting.policy import ACCOUNTING_TABLES
 from openspm.dbt_project import DbtProjectError, Manifest, project_manifest
 from openspm.money import format_totals
 from openspm.periods import parse_period, period_range
@@ -451,7 +452,9 @@ def published_net(connection: Warehouse, period: str) -> dict[str, Decimal]:
     return {str(currency): Decimal(net or 0) for currency, net in rows}
 
 
-def _reconcile(connection: Warehouse, period: str, run_id: str, schema: str) -> None:
+def _reconcile(
+    connection: Warehouse, period: str, run_id: str, schema: str, *, accounting: bool = True
+) -> None:
     """The published month's payouts against their lines and its accounting (journals balance,
     roll-forward ties, costs reconcile, accrued balance): the blocking checks, on finance.*
     (on Spark on ``finance_store``, which the views do not show before the month's close)."""
@@ -466,7 +469,8 @@ def _reconcile(connection: Warehouse, period: str, run_id: str, schema: str) -> 
             f"cannot close {period}: reconciliation failed: more than one payout row for an "
             f"employee ({len(duplicated)} employee(s), e.g. {shown}); nothing was published"
         )
-    for check in (check_payout_lines, check_net_payout, *ACCOUNTING_CHECKS):
+    checks = (check_payout_lines, check_net_payout, *(ACCOUNTING_CHECKS if accounting else ()))
+    for check in checks:
         outcome: CheckOutcome = check(connection, period, schema)
         if not outcome.passed:
             raise CloseRefused(
@@ -481,17 +485,25 @@ def publish_period(
     run_id: str,
     *,
     first_period: str | None = None,
+    accounting: bool = True,
 ) -> PublishReport:
     """Publish the drafts of ``period`` into ``finance.*`` in one transaction.
 
-    ``first_period`` defaults to ``period`` (no earlier month required) when not given; the
-    close passes the workspace's. Raises CloseRefused (nothing written) when the month is
-    already closed, an earlier month since first_period is open, no drafts were computed for
-    it, or a reconciliation fails.
+    ``accounting`` False (``accounting.enabled: false``): the accounting tables and checks are
+    left out (the tables stay as they are). ``first_period`` defaults to ``period`` (no earlier
+    month required) when not given; the close passes the workspace's. Raises CloseRefused
+    (nothing written) when the month is already closed, an earlier month since first_period is
+    open, no drafts were computed for it, or a reconciliation fails.
     """
     period = parse_period(period)
     first = parse_period(first_period, "first_period") if first_period else period
     drafts = draft_tables()
+    published = {
+        table: columns
+        for table, columns in PUBLISHED_TABLES.items()
+        if accounting or table not in ACCOUNTING_TABLES
+    }
+    drafts = {table: drafts[table] for table in published}
     ensure_finance_tables(connection)
     published_at = datetime.now(UTC).replace(tzinfo=None)
     stored = SPARK_STORE_SCHEMA if connection.engine == "spark" else FINANCE_SCHEMA
@@ -523,9 +535,9 @@ def publish_period(
                 run_id,
                 published_at,
             )
-            for table, columns in PUBLISHED_TABLES.items()
+            for table, columns in published.items()
         }
-        _reconcile(connection, period, run_id, stored)
+        _reconcile(connection, period, run_id, stored, accounting=accounting)
         (net_total,) = connection.execute(
             f"select cast(coalesce(sum(net_payout), 0) as decimal(18,2)) from {stored}.payouts "
             "where period = ? and run_id = ?",

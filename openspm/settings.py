@@ -55,6 +55,10 @@ class GlAccounts(_Strict):
 class AccountingSettings(GlAccounts):
     """Commission accounting policy (ASC 340-40 / IFRS 15), docs/contract.md section 5."""
 
+    # (extension) false: no commission accounting is computed or published (its models, checks,
+    # finance tables and files are left out); a server warehouse needs it until the accounting
+    # models are portable (docs/scaling.md, "Not yet portable")
+    enabled: bool = True
     practical_expedient: bool = True
     renewals_commensurate: bool = True
     expected_renewal_months: Annotated[int, Field(ge=0)] = 0

@@ -6,6 +6,10 @@ of conftest.py); the ``finance.*`` tables must be identical row for row and to t
 (``run_id`` and ``published_at`` aside). On each server the dbt unit tests run too, and on
 PostgreSQL the benchmark floor (bench/floor.sql, DuckDB straight from the landing files)
 equals the marts. Markers: ``postgres`` and ``spark`` (``pytest -m postgres``).
+
+Commission accounting runs on DuckDB only so far (docs/scaling.md, "Not yet portable"): the
+workspaces here turn it off (``accounting: {enabled: false}``) on every engine, and a server
+workspace with it on is refused before any work.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import pytest
 from conftest import PG_PASSWORD_ENV, cli
 from servers import PostgresServer, SparkConnectServer
 
+from openspm.accounting.policy import ACCOUNTING_TABLES
 from openspm.demo import DemoSize, generate_workspace
 from openspm.periods import first_period, period_range
 from openspm.publish import CLOSES_COLUMNS, PUBLISHED_TABLES, SPARK_STORE_SCHEMA
@@ -90,6 +95,16 @@ def server_copy(source: Path, root: Path, warehouse: str) -> Workspace:
     return Workspace.open(root)
 
 
+def accounting_on(root: Path, enabled: bool) -> None:
+    """``accounting.enabled`` of the workspace's openspm.yaml."""
+    settings = root / "openspm.yaml"
+    text = settings.read_text(encoding="utf-8").replace("\n  enabled: false\n", "\n")
+    assert "\naccounting:\n" in text
+    if not enabled:
+        text = text.replace("\naccounting:\n", "\naccounting:\n  enabled: false\n")
+    settings.write_text(text, encoding="utf-8")
+
+
 def close_through(workspace: Workspace, month: str) -> str:
     """``openspm close --through`` as a user runs it; its output (asserts success)."""
     done = cli("close", "--through", month, "--workspace", str(workspace.root), timeout=1500)
@@ -126,6 +141,7 @@ def engine_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[
     """The generated workspace (no warehouse yet) and the three months every engine closes."""
     root = tmp_path_factory.mktemp("engines") / "source"
     generate_workspace(root, seed=5, size=ENGINE_SIZE)
+    accounting_on(root, False)
     first = first_period(Workspace.open(root))
     return root, period_range(first, "2099-12")[:MONTHS_CLOSED]
 
@@ -194,6 +210,29 @@ def test_the_reference_close_covers_what_the_engines_must_agree_on(
     assert events == {"deal", "payment"}
     assert any(row[credits.index("is_reversal")] == "True" for row in duckdb_closed["credits"])
     assert duckdb_closed["draw_balances"] and duckdb_closed["adjustments"]
+    assert duckdb_closed["leaderboard"]
+    assert not any(duckdb_closed[table] for table in ACCOUNTING_TABLES)  # turned off
+
+
+@pytest.mark.postgres
+def test_a_server_workspace_with_accounting_on_is_refused_before_any_work(
+    engine_source: tuple[Path, list[str]], postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    source, months = engine_source
+    database = postgres_server.create_database("openspm_refused")
+    workspace = server_copy(source, tmp_path / "ws", postgres_warehouse(postgres_server, database))
+    accounting_on(workspace.root, True)
+    for command in (("close", "--period", months[0]), ("run", "--through", months[0])):
+        done = cli(*command, "--workspace", str(workspace.root))
+        assert done.returncode == 1, done.stdout
+        (line,) = done.stderr.strip().splitlines()
+        assert "commission accounting runs on DuckDB warehouses only so far" in line, line
+        assert "accounting: {enabled: false}" in line
+    done = cli("forecast", "--workspace", str(workspace.root))
+    assert done.returncode == 1
+    assert "openspm forecast runs on DuckDB warehouses only so far" in done.stderr
+    with connect(workspace, read_only=True) as warehouse:
+        assert not warehouse.tables("raw")  # nothing was ingested
 
 
 # ---------------------------------------------------------------- PostgreSQL

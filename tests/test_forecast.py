@@ -23,12 +23,12 @@ import csv
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-import duckdb
 import pytest
 from scenarios import Scenario, deal, flat_component, plan_yaml, runner
 
 from openspm.cli import app
 from openspm.forecast import ForecastRequest, run_forecast
+from openspm.warehouse import duckdb_file
 from openspm.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -73,7 +73,7 @@ def opportunity(deal_id: str, employee: str, close: str, amount: str, p: str, **
 
 
 def _finance(root) -> list[tuple]:
-    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb_file(str(root / "warehouse.duckdb"), read_only=True) as con:
         tables = con.execute(
             "select table_name from information_schema.tables where table_schema = 'finance' "
             "order by 1"
@@ -227,7 +227,7 @@ def test_scheduled_amortization_is_read_when_the_accounting_tables_exist(
     scenario: Scenario,
 ) -> None:
     ws = Workspace.open(scenario.root)
-    with duckdb.connect(str(ws.warehouse_path)) as connection:
+    with duckdb_file(str(ws.warehouse_path)) as connection:
         connection.execute(
             "create table if not exists finance.amortization_schedule (period varchar, "
             "currency varchar, schedule_period varchar, months_ahead integer, "

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import duckdb
 import pytest
 from scenarios import Scenario, deal, plan_yaml
 
 from openspm.leaderboard import rep_ranks
 from openspm.settings import parse_settings
+from openspm.warehouse import duckdb_file
 
 pytestmark = pytest.mark.slow
 
@@ -94,7 +94,7 @@ def test_a_statement_shows_the_rank_only_when_turned_on(scenario: Scenario) -> N
         {"company": "S", "reporting_currency": "USD",
          "leaderboard": {"show_rank_on_statements": True}}
     )  # fmt: skip
-    with duckdb.connect(str(scenario.root / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb_file(str(scenario.root / "warehouse.duckdb"), read_only=True) as con:
         assert rep_ranks(con, off, "E2", "2026-01") == []
         (rank,) = rep_ranks(con, on, "E2", "2026-01")
         assert rep_ranks(con, on, "M1", "2026-01") == []  # no quota: not ranked

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openspm.accounting.files import write_accounting_files
+from openspm.accounting.policy import accounting_enabled
 from openspm.close_report import write_close_report
 from openspm.publish import FINANCE_SCHEMA, closed_periods
 from openspm.quality import PUBLISHED
@@ -115,9 +116,15 @@ def _names(source: FinanceSource) -> dict[str, str]:
 
 
 def write_accounting(context: MonthContext) -> list[Path]:
-    """``journal-entries.csv`` and ``deferred-commissions.csv`` (docs/accounting.md)."""
+    """``journal-entries.csv`` and ``deferred-commissions.csv`` (docs/accounting.md); none when
+    the accounting is turned off (``accounting.enabled: false``)."""
+    if not accounting_enabled(context.workspace.settings):
+        return []
     source = context.source
-    relations = {t: source.table(t) for t in ("journal_entries", "deferred_commissions")}
+    relations = {
+        "journal_entries": source.table("journal_entries", "journal"),
+        "deferred_commissions": source.table("deferred_commissions", "rollforward"),
+    }
     return write_accounting_files(source.connection, source.period, context.folder, relations)
 
 
