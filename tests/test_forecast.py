@@ -28,6 +28,7 @@ from scenarios import Scenario, deal, flat_component, plan_yaml, runner
 
 from openspm.cli import app
 from openspm.forecast import ForecastRequest, run_forecast
+from openspm.publish import ensure_finance_tables
 from openspm.warehouse import duckdb_file
 from openspm.workspace import Workspace
 
@@ -228,14 +229,12 @@ def test_scheduled_amortization_is_read_when_the_accounting_tables_exist(
 ) -> None:
     ws = Workspace.open(scenario.root)
     with duckdb_file(str(ws.warehouse_path)) as connection:
+        ensure_finance_tables(connection)  # the published tables, accounting's included
         connection.execute(
-            "create table if not exists finance.amortization_schedule (period varchar, "
-            "currency varchar, schedule_period varchar, months_ahead integer, "
-            "amount decimal(18, 2))"
-        )
-        connection.execute(
-            "insert into finance.amortization_schedule values "
-            "('2026-02', 'USD', '2026-03', 1, 250.00), ('2026-02', 'USD', '2026-04', 2, 250.00)"
+            "insert into finance.amortization_schedule (period, currency, schedule_period, "
+            "months_ahead, amount, run_id, published_at) values "
+            "('2026-02', 'USD', '2026-03', 1, 250.00, 'r', now()), "
+            "('2026-02', 'USD', '2026-04', 2, 250.00, 'r', now())"
         )
         result = run_forecast(ws, connection, ForecastRequest(through="2026-04"))
     assert result.has_accounting
