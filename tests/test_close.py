@@ -308,7 +308,7 @@ def test_a_failed_reconciliation_rolls_back(warehouse: Path) -> None:
 def test_a_month_without_accounting_drafts_is_refused(warehouse: Path) -> None:
     """Payouts drafted without their accounting (a build drafts the accounting of the next
     month to close only): the close says so instead of publishing half a month."""
-    with duckdb.connect(str(warehouse)) as connection:
+    with duckdb_file(str(warehouse)) as connection:
         connection.execute("delete from marts.fct_commission_costs where period = '2026-01'")
         with pytest.raises(CloseRefused, match="accounting was not drafted"):
             publish_period(connection, "2026-01", "r", first_period="2026-01")
