@@ -1,63 +1,59 @@
-"""Close every month of the demo, one `openspm close` after the other, and check the books.
+"""Close every month of the demo in order, as a company would, and check the books after each.
 
-    .venv/bin/python bench/close_demo.py [--employees 150 --deals 30000 --months 22]
+    .venv/bin/python bench/close_demo.py [--workspace DIR] [--seed 7] [--keep]
 
-Generates the demo workspace (the `openspm demo` defaults: 2025-01 through 2026-10) in a
-temporary folder and closes its months in order through the CLI, each a subprocess. Every
-close runs the accounting gates (journals balance, roll-forwards tie, costs reconcile, the
-accrued balance); after each one this script checks the published month again from
-finance.*, and prints per month: seconds, payouts, journal lines, assets, the deferred balance
-and the amortization per currency. It exits non-zero on the first failure. About 20 s a month
-on two quiet cores (docs/performance.md, "Commission accounting").
+Generates the demo workspace (what `openspm demo` writes: about 150 people, 30,000 deals,
+2025-01 to 2026-10; its customer success managers are paid on collections), then runs
+`openspm close --period` for every month from first_period to the last one, each a subprocess
+with its own Dagster instance. After each close it checks the published month again from
+finance.* (the accounting gates: journals balance, roll-forwards tie, costs reconcile, the
+accrued balance) and prints the seconds, payouts, journal lines, and assets, deferred balance
+and amortization per currency; at the end, what was published (payouts, credits per event
+type). Exits non-zero at the first month that does not close or whose books do not hold. Too
+slow for every CI run (22 closes of 15-35 s); run it after changes to the rules, the accounting
+or the demo (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
-
-import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BIN, dagster_home, generate, run_process
+from common import BIN, dagster_home, run_process
 
-from openspm.periods import period_range, shift
+from openspm.demo import generate_workspace
+from openspm.periods import first_period, period_range
 from openspm.quality.accounting_checks import ACCOUNTING_CHECKS
-
-START = date(2025, 1, 1)
-
-
-def close(ws: Path, home: Path, period: str) -> float:
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    env.pop("OPENSPM_WORKSPACE", None)
-    result = run_process(
-        [str(BIN / "openspm"), "close", "--period", period, "--workspace", str(ws), "--quiet"],
-        env=env,
-    )
-    if result.returncode != 0:
-        print(result.stdout[-4000:], result.stderr[-4000:])
-        raise SystemExit(f"openspm close --period {period} failed ({result.returncode})")
-    return result.wall
+from openspm.warehouse import duckdb_file
+from openspm.workspace import Workspace
 
 
-def books(warehouse: Path, period: str) -> str:
-    """The published month checked again, and its figures as one line."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+def close(root: Path, env: dict[str, str], period: str) -> tuple[float, str | None]:
+    """Close ``period``; its wall seconds and, when it was not published, why."""
+    command = [str(BIN / "openspm"), "close", "--period", period, "--workspace", str(root),
+               "--quiet"]  # fmt: skip
+    result = run_process(command, env=env)
+    if result.returncode == 0:
+        return result.wall, None
+    print(result.stdout[-3000:], result.stderr[-3000:])
+    lines = (result.stdout.strip() or result.stderr.strip()).splitlines()
+    return result.wall, lines[-1] if lines else f"exit code {result.returncode}"
+
+
+def books(warehouse: Path, period: str) -> tuple[str, str | None]:
+    """The published month checked again from finance.*: its figures, and the first failure."""
+    with duckdb_file(str(warehouse), read_only=True) as connection:
         for check in ACCOUNTING_CHECKS:
             outcome = check(connection, period, "finance")
             if not outcome.passed:
-                raise SystemExit(f"{period}: {outcome.first_line()}")
+                return "", outcome.first_line()
         (payouts,) = connection.execute(
             "select count(*) from finance.payouts where period = ?", [period]
         ).fetchone()  # type: ignore[misc]
@@ -73,34 +69,64 @@ def books(warehouse: Path, period: str) -> str:
         f"{c} {n} assets, deferred {closing:,.2f}, amortized {amortized:,.2f}"
         for c, n, closing, amortized in per_currency
     )
-    return f"{payouts} payouts, {lines} journal lines; {money}"
+    return f"{payouts} payouts, {lines} journal lines; {money}", None
 
 
-def main() -> None:
+def published(warehouse: Path) -> list[str]:
+    """What the closes published, in total."""
+    with duckdb_file(str(warehouse), read_only=True) as con:
+        (closes,) = con.execute("select count(*) from finance.closes").fetchone()  # type: ignore[misc]
+        paid = con.execute("select count(*), sum(net_payout) from finance.payouts").fetchone()
+        events = con.execute(
+            "select event_type, count(*), sum(amount) from finance.credits group by 1 order by 1"
+        ).fetchall()
+    assert paid is not None
+    lines = [f"published months: {closes}; payouts {paid[0]:,} rows, net {paid[1] or 0:,.2f}"]
+    lines += [f"  finance.credits {t}: {n:,} rows, {amount:,.2f}" for t, n, amount in events]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--employees", type=int, default=150)
-    parser.add_argument("--deals", type=int, default=30_000)
-    parser.add_argument("--months", type=int, default=22)
-    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="openspm-close-demo-") as temp:
-        base = args.keep or Path(temp)
-        ws = base / "demo"
-        generate(ws, deals=args.deals, employees=args.employees, months=args.months, start=START)
-        home = dagster_home(base / "dagster")
-        first = f"{START:%Y-%m}"
-        months = period_range(first, shift(first, args.months - 1))
-        started = time.perf_counter()
-        for period in months:
-            seconds = close(ws, home, period)
-            print(f"{period}  {seconds:5.1f} s  {books(ws / 'warehouse.duckdb', period)}",
-                  flush=True)  # fmt: skip
-        total = time.perf_counter() - started
-        print(
-            f"{len(months)} months closed in {total:.0f} s ({total / len(months):.1f} s a "
-            "month); every month's journals balance and its roll-forward ties"
-        )
+    parser.add_argument("--workspace", type=Path, default=None, help="default: a temporary one")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary workspace")
+    args = parser.parse_args(argv)
+    scratch = Path(tempfile.mkdtemp(prefix="openspm-close-demo-"))
+    root = args.workspace or scratch / "ws"
+    summary = generate_workspace(root, seed=args.seed, overwrite=True)
+    print(f"demo: {summary}", flush=True)
+    ws = Workspace.open(root)
+    months = period_range(first_period(ws), summary.last_month)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(dagster_home(scratch / "dagster")),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    env.pop("OPENSPM_WORKSPACE", None)
+    failed = None
+    started = time.perf_counter()
+    for period in months:
+        seconds, why = close(root, env, period)
+        figures = ""
+        if why is None:
+            figures, why = books(ws.warehouse_path, period)
+        print(f"  {period}: {'closed' if why is None else 'NOT CLOSED'} in {seconds:5.1f} s  "
+              f"{figures if why is None else why}", flush=True)  # fmt: skip
+        if why is not None:
+            failed = period
+            break
+    total = time.perf_counter() - started
+    for line in published(ws.warehouse_path):
+        print(line)
+    if failed is None:
+        print(f"{len(months)} months closed in {total:.0f} s ({total / len(months):.1f} s a "
+              "month); every month's journals balance and its roll-forward ties")
+    if not args.keep and args.workspace is None:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -18,6 +18,18 @@ from openspm.warehouse import DATABASE_ERRORS, Warehouse, table_exists
 PUBLISHED = "finance.leaderboard"
 DRAFTS = "marts.fct_leaderboard"
 TOP = 3  # people listed per role in the close report
+RANK_COLUMNS = (  # the columns of finance.leaderboard a Rank holds, in its order
+    "employee_id",
+    "period",
+    "plan_id",
+    "quota_period_start",
+    "role",
+    "attainment",
+    "rank_in_role",
+    "role_size",
+    "rank_in_team",
+    "team_size",
+)
 
 
 @dataclass(frozen=True)
@@ -60,8 +72,7 @@ def rep_ranks(
     if not table_exists(connection, PUBLISHED):
         return []
     rows = connection.execute(
-        f"select employee_id, period, plan_id, quota_period_start, role, attainment, "
-        f"rank_in_role, role_size, rank_in_team, team_size from {PUBLISHED} "
+        f"select {', '.join(RANK_COLUMNS)} from {PUBLISHED} "
         "where employee_id = ? and period = ? order by quota_period_start desc, plan_id",
         [employee_id, period],
     ).fetchall()

@@ -20,15 +20,16 @@ still open have slipped.
 from __future__ import annotations
 
 import csv
+import shutil
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from scenarios import Scenario, deal, flat_component, plan_yaml, runner
 
 from openspm.cli import app
 from openspm.forecast import ForecastRequest, run_forecast
-from openspm.publish import ensure_finance_tables
 from openspm.warehouse import duckdb_file
 from openspm.workspace import Workspace
 
@@ -224,21 +225,28 @@ def test_a_won_deal_moves_from_forecast_to_actuals_and_the_accrual_is_the_close(
     assert "2026-03: actual 0.00, expected 6,650.00" in report
 
 
-def test_scheduled_amortization_is_read_when_the_accounting_tables_exist(
-    scenario: Scenario,
+def test_scheduled_amortization_is_read_from_the_last_close(
+    scenario: Scenario, tmp_path: Path
 ) -> None:
+    # the scenario's deals are expensed (no term over 12 months): a copy of its warehouse gets
+    # the schedule a close with capitalized costs publishes, with two closes' rows
     ws = Workspace.open(scenario.root)
-    with duckdb_file(str(ws.warehouse_path)) as connection:
-        ensure_finance_tables(connection)  # the published tables, accounting's included
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(ws.warehouse_path, copy)
+    wal = ws.warehouse_path.with_name(ws.warehouse_path.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+    with duckdb_file(str(copy)) as connection:
         connection.execute(
-            "insert into finance.amortization_schedule (period, currency, schedule_period, "
-            "months_ahead, amount, run_id, published_at) values "
-            "('2026-02', 'USD', '2026-03', 1, 250.00, 'r', now()), "
-            "('2026-02', 'USD', '2026-04', 2, 250.00, 'r', now())"
+            "insert into finance.amortization_schedule "
+            "(period, currency, schedule_period, months_ahead, amount, run_id, published_at) "
+            "values ('2026-01', 'USD', '2026-03', 2, 999.00, 'r1', now()), "
+            "('2026-02', 'USD', '2026-03', 1, 250.00, 'r2', now()), "
+            "('2026-02', 'USD', '2026-04', 2, 250.00, 'r2', now())"
         )
         result = run_forecast(ws, connection, ForecastRequest(through="2026-04"))
     assert result.has_accounting
-    assert {m[0]: m[7] for m in result.months} == {
+    assert {m[0]: m[7] for m in result.months} == {  # the latest close's schedule only
         "2026-03": Decimal("250.00"),
         "2026-04": Decimal("250.00"),
     }

@@ -9,13 +9,18 @@ engineer (E4), all on a marginal plan with a quota. E1 120,000 of 100,000 (120%)
 
 from __future__ import annotations
 
+import csv
+import shutil
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from scenarios import Scenario, deal, plan_yaml
 
 from openspm.leaderboard import rep_ranks
 from openspm.settings import parse_settings
+from openspm.statements import rebuild_month_files
+from openspm.workspace import Workspace
 from openspm.warehouse import duckdb_file
 
 pytestmark = pytest.mark.slow
@@ -103,3 +108,39 @@ def test_a_statement_shows_the_rank_only_when_turned_on(scenario: Scenario) -> N
         "Rank 3 of 3 (Account Executive), 2 of 3 in the team; attainment 60.0% of quota for "
         "the period from 2026-01-01"
     )
+
+
+def _statement(root: Path, employee: str) -> tuple[str, list[dict[str, str]]]:
+    folder = root / "out" / "2026-01" / "statements"
+    with (folder / f"{employee}.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return (folder / f"{employee}.html").read_text(encoding="utf-8"), rows
+
+
+def test_statements_carry_the_rank_line_only_when_turned_on(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    line = (
+        "Rank 3 of 3 (Account Executive), 2 of 3 in the team; attainment 60.0% of quota for "
+        "the period from 2026-01-01"
+    )
+    html, rows = _statement(scenario.root, "E2")  # closed with the default: off
+    assert "Rank " not in html and not [r for r in rows if r["section"] == "rank"]
+    # the same workspace, turned on: the month's files rebuilt from finance show the line
+    root = tmp_path / "ws"
+    shutil.copytree(scenario.root, root, ignore=shutil.ignore_patterns("*.lock", "lock"))
+    settings = root / "openspm.yaml"
+    settings.write_text(settings.read_text() + "leaderboard:\n  show_rank_on_statements: true\n")
+    ws = Workspace.open(root)
+    assert ws.settings.leaderboard.show_rank_on_statements
+    with duckdb_file(str(root / "warehouse.duckdb"), read_only=True) as connection:
+        rebuild_month_files(ws, connection, "2026-01")
+    html, rows = _statement(root, "E2")
+    assert f"{line}." in html
+    (rank,) = [r for r in rows if r["section"] == "rank"]
+    assert (rank["item"], rank["plan_id"], rank["quota_period_start"], rank["detail"]) == (
+        "Account Executive", "Q", "2026-01-01", line
+    )
+    assert rank["amount"] == ""  # nothing to add up
+    html, rows = _statement(root, "E3")
+    assert "Rank 1 of 3 (Account Executive), 1 of 1 in the team" in html

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from openspm.accounting.rollforward import MOVEMENTS
 from openspm.periods import month_bounds, parse_period
 from openspm.warehouse import quote_literal
 
@@ -41,21 +42,7 @@ JOURNAL_COLUMNS = (
     "employee_id",
     "run_id",
 )
-ROLLFORWARD_COLUMNS = (
-    "period",
-    "asset_id",
-    "deal_id",
-    "employee_id",
-    "currency",
-    "opening",
-    "addition",
-    "write_down",
-    "amortization",
-    "impairment",
-    "closing",
-    "current_portion",
-    "noncurrent_portion",
-)
+ROLLFORWARD_COLUMNS = ("period", "asset_id", "deal_id", "employee_id", "currency", *MOVEMENTS)
 
 
 def write_journal_entries_csv(

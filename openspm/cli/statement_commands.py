@@ -57,7 +57,12 @@ def statement(
                            "row that month")
             if output == "text":
                 source = FinanceSource.published(connection, month)
-                [found] = gather_statements(source, ws.settings.company, [employee])
+                [found] = gather_statements(
+                    source,
+                    ws.settings.company,
+                    [employee],
+                    show_ranks=ws.settings.leaderboard.show_rank_on_statements,
+                )
                 typer.echo(render_text(found))
                 return
     except (WarehouseError, MonthFilesError, *DATABASE_ERRORS) as exc:

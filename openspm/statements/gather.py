@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+from openspm.leaderboard import RANK_COLUMNS, Rank
 from openspm.money import cents
 from openspm.periods import month_bounds
 from openspm.statements.model import (
@@ -56,7 +57,15 @@ def _scope(connection: Warehouse, employees: Iterable[str] | None) -> tuple[str,
 class MonthData:
     """The month's rows read from the warehouse, grouped by employee."""
 
-    def __init__(self, source: FinanceSource, employees: Iterable[str] | None = None) -> None:
+    def __init__(
+        self,
+        source: FinanceSource,
+        employees: Iterable[str] | None = None,
+        *,
+        show_ranks: bool = False,
+    ) -> None:
+        """``show_ranks``: read the month's leaderboard (openspm.yaml
+        ``leaderboard.show_rank_on_statements``)."""
         self.source = source
         self.period = source.period
         self.start, self.end = month_bounds(source.period)
@@ -95,6 +104,10 @@ class MonthData:
         self.plans = self._group(self._plans())
         self.rules = self._rules()
         self.people = self._people()
+        self.ranks: dict[str, list[Rank]] = {}
+        if show_ranks:
+            for row in self._rows("leaderboard", self._ranks_sql()):
+                self.ranks.setdefault(row[0], []).append(Rank(*row))
 
     # ------------------------------------------------------------------ reading
 
@@ -147,6 +160,13 @@ class MonthData:
         return (
             "select employee_id, plan_id, component_id, quota_period_start, sum(amount) "
             "from {t} where {scope} and kind = 'paid_to_date' group by 1, 2, 3, 4"
+        )
+
+    def _ranks_sql(self) -> str:
+        return (
+            f"select {', '.join(RANK_COLUMNS)} from {{t}} "
+            f"where {{scope}} and period = '{self.period}' "
+            "order by employee_id, quota_period_start desc, plan_id"
         )
 
     def _attainment_sql(self) -> str:
@@ -338,11 +358,15 @@ class MonthData:
 
 
 def gather_statements(
-    source: FinanceSource, company: str, employees: Iterable[str] | None = None
+    source: FinanceSource,
+    company: str,
+    employees: Iterable[str] | None = None,
+    *,
+    show_ranks: bool = False,
 ) -> list[Statement]:
     """The statement of every employee with a payout row in the month (or of ``employees``)."""
     wanted = None if employees is None else set(employees)
-    data = MonthData(source, wanted)
+    data = MonthData(source, wanted, show_ranks=show_ranks)
     return [
         build_statement(data, company, e)
         for e in sorted(data.payouts)
@@ -411,6 +435,7 @@ def build_statement(data: MonthData, company: str, employee_id: str) -> Statemen
         draw_balance_after=after if after is not None else ZERO,
         converted_lines=converted,
         team=team,
+        ranks=data.ranks.get(employee_id, []),
     )
 
 

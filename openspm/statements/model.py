@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from openspm.leaderboard import Rank
+
 ZERO = Decimal("0")
 
 # The summary of a month, in order: key, label. Their sum (net_payout aside) is the net before
@@ -193,6 +195,7 @@ class Statement:
     )  # (line, amount, currency, fx rate, converted) for lines not in the payout currency
     team: list[TeamMember] | None = None  # a manager's reports that month
     ytd_from: str | None = None  # the first month of the year paid by OpenSPM
+    ranks: list[Rank] = field(default_factory=list)  # leaderboard.show_rank_on_statements
 
     @property
     def employee_id(self) -> str:

@@ -87,7 +87,8 @@ def make_private_dir(path: Path) -> Path:
 def write_statements(context: MonthContext) -> list[Path]:
     """One statement per employee with a payout row: ``statements/<employee_id>.html``, ``.csv``."""
     folder = make_private_dir(context.folder / STATEMENTS_DIR)
-    data = MonthData(context.source)
+    show_ranks = context.workspace.settings.leaderboard.show_rank_on_statements
+    data = MonthData(context.source, show_ranks=show_ranks)
     company = context.workspace.settings.company
     written = []
     for employee in sorted(data.payouts):

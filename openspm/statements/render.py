@@ -277,6 +277,9 @@ def csv_rows(s: Statement) -> list[list[str]]:
         for item in ("paid_before", "commission", "restatement", "spiff"):
             part("component", item, plain(getattr(c, item)), c.currency)
         part("component", "due_now", plain(c.due_now), c.currency)
+    for r in s.ranks:
+        add("rank", r.role, plan_id=r.plan_id, quota_period_start=r.quota_period_start,
+            detail=r.text())
     for cr in s.credits:  # the bulk of a statement: built directly
         rows.append([
             "credit", cr.plan_id, cr.component_id,
