@@ -20,8 +20,8 @@ from scenarios import Scenario, deal, plan_yaml
 from openspm.leaderboard import rep_ranks
 from openspm.settings import parse_settings
 from openspm.statements import rebuild_month_files
-from openspm.workspace import Workspace
 from openspm.warehouse import duckdb_file
+from openspm.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 
