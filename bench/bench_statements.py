@@ -5,8 +5,9 @@
 A demo workspace (10,000 employees in a 5-level hierarchy, 24 months from 2025-01) is generated
 in a temporary folder with first_period 2026-09; 2026-09 then 2026-10 are closed with
 ``openspm close`` (subprocesses, a Dagster instance of their own). The first close's ledger
-holds every credit dated up to its month's end (the go-live month: its statements list every
-credit ever, the heaviest month there is); 2026-10 is an ordinary month. Reported per close:
+holds every credit dated up to its month's end (the go-live month, the heaviest month there is:
+its statements list the month's credits and count the earlier ones in one row per line);
+2026-10 is an ordinary month. Reported per close:
 wall time and the Dagster steps ``staged_month_files`` (gather, render, write, read back by the
 totals gate) and ``month_files`` (close report, rename); then both months' files rebuilt from
 finance in this process, phase by phase. Figures go to
@@ -142,7 +143,11 @@ def rebuild_phases(ws: Workspace, period: str) -> dict:
     phases = ("query", "assemble", "render", "stage_and_gate", "close_report_and_place")
     figures: dict[str, float | int] = {
         "statements": len(statements),
-        "credit_entries": sum(len(s.credits) for s in statements),
+        "credit_entries": sum(
+            len(s.credits) + sum(c.count for c in s.credit_summaries) for s in statements
+        ),
+        "credit_rows_listed": sum(len(s.credits) for s in statements),
+        "credit_summary_rows": sum(len(s.credit_summaries) for s in statements),
         "gate_passed": int(result.passed),
     }
     for number, phase in enumerate(phases):

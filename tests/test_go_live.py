@@ -12,11 +12,14 @@ May, and editing the opening file or first_period afterwards is refused.
 
 from __future__ import annotations
 
+import csv
 from decimal import Decimal
 
 import pytest
 from scenarios import Scenario, deal, flat_component, plan_yaml
+from typer.testing import CliRunner
 
+from openspm.cli import app
 from openspm.comp import check_comp_config
 from openspm.workspace import Workspace
 
@@ -154,3 +157,108 @@ def test_the_opening_file_is_validated_by_row(tmp_path) -> None:
             for p in problems
         ), (row, problems)
     assert not any(p.startswith("comp/opening_balances.csv row 1 ") for p in problems)
+
+
+# ------------------------------------------------------------ the go-live month's statements
+
+
+def _statement(s: Scenario, period: str, employee: str) -> list[dict[str, str]]:
+    path = s.root / "out" / period / "statements" / f"{employee}.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _section(rows: list[dict[str, str]], name: str) -> list[dict[str, str]]:
+    return [r for r in rows if r["section"] == name]
+
+
+@pytest.mark.slow
+def test_go_live_statement_counts_earlier_credits_in_one_row_per_line(tmp_path) -> None:
+    """Worked example (docs/statements.md, "Credits dated before first_period").
+
+    H1 holds AEY (flat 10% on new business, a 500 SPIFF from 10,000) from January; OpenSPM
+    pays from April. Three deals dated January to March (4,000 + 6,000 + 12,000 = 22,000,
+    earning 2,200 and the SPIFF for D13) were paid by the old system, which says it paid 2,000
+    of the commission. April's ledger holds the three deals and April's D14 (5,000): the
+    statement lists D14 and counts the others in one row per line: nb, 3 credits, 22,000.00;
+    y-logo, 1 credit (D13's SPIFF). April pays 500 commission and restates 200, explained by
+    the go-live amount (not by 22,000 of "changed" credits).
+    """
+    s = Scenario(tmp_path / "ws", "2026-04", ["H1"])
+    s.write_plan("AEY", plan_yaml("AEY", components=flat_component("nb", "0.10"), extra=SPIFF))
+    s.assignments([("H1", "AEY", "2026-01-01", "")])
+    s.write_comp(
+        "opening_balances.csv",
+        "employee_id,kind,plan_id,component_id,quota_period_start,amount,currency\n"
+        "H1,paid_to_date,AEY,nb,2026-01-01,2000.00,USD\n",
+    )
+    s.deals(
+        deal("D11", "H1", "2026-01-20", "4000"),
+        deal("D12", "H1", "2026-02-10", "6000"),
+        deal("D13", "H1", "2026-03-15", "12000"),
+        deal("D14", "H1", "2026-04-08", "5000"),
+    )
+    s.closed("2026-04")
+    assert s.lines("H1", "2026-04") == {
+        ("AEY", "nb", "commission"): Decimal("500.00"),
+        ("AEY", "nb", "restatement"): Decimal("200.00"),
+    }
+
+    rows = _statement(s, "2026-04", "H1")
+    # the ledger is unchanged: every credit is there; the statement counts the earlier ones
+    ledger = s.query(
+        "select component_id, count(*), sum(amount) from finance.credits "
+        "where period = '2026-04' and credit_date < date '2026-04-01' group by all order by 1"
+    )
+    assert ledger == [("nb", 3, Decimal("22000")), ("y-logo", 1, Decimal("500"))]
+    summaries = [
+        (r["plan_id"], r["component_id"], r["quota_period_start"], r["item"], r["amount"],
+         r["currency"], r["date"], r["detail"])
+        for r in _section(rows, "credit_summary")
+    ]
+    assert summaries[0] == (
+        "AEY", "nb", "2026-01-01", "3", "22000.00", "USD", "2026-03-15",
+        "3 credits dated before 2026-04 (2026-01-20 to 2026-03-15), counted at go-live",
+    )
+    assert [(r[1], r[3], r[4]) for r in summaries[1:]] == [("y-logo", "1", "500.00")]
+    assert [(r["deal_id"], r["component_id"], r["amount"]) for r in _section(rows, "credit")] == [
+        ("D14", "nb", "5000.00")
+    ]
+    summary = {r["item"]: r["amount"] for r in _section(rows, "summary")}
+    assert (summary["commission"], summary["restatement"], summary["net_payout"]) == (
+        "500.00", "200.00", "700.00"
+    )
+    restated = _section(rows, "restatement")
+    assert len(restated) == 1 and "go-live amount paid before OpenSPM (2,000.00)" in (
+        restated[0]["detail"]
+    )
+    assert not _section(rows, "restatement_change")
+
+    html = (s.root / "out/2026-04/statements/H1.html").read_text()
+    assert "3 credits" in html and "dated before 2026-04, counted at go-live" in html
+    assert "D14" in html and "D11" not in html and "D13" not in html
+    text = CliRunner().invoke(
+        app, ["statement", "--period", "2026-04", "--employee", "H1", "--format", "text",
+              "--workspace", str(s.root)],
+    )
+    assert text.exit_code == 0, text.output
+    assert "3 credits dated before 2026-04 (2026-01-20 to 2026-03-15), counted at go-live" in (
+        text.output
+    )
+    assert "D14" in text.output and "D12" not in text.output
+
+
+@pytest.mark.slow
+def test_later_changes_to_pre_go_live_credits_are_listed_one_by_one(go_live: Scenario) -> None:
+    # April (go-live): G1's February D1 is counted in a summary row, April's D1B listed
+    april = _statement(go_live, "2026-04", "G1")
+    counted = [(r["component_id"], r["item"], r["amount"])
+               for r in _section(april, "credit_summary")]
+    assert counted == [("nb", "1", "10000.00"), ("y-logo", "1", "500.00")]
+    assert {r["deal_id"] for r in _section(april, "credit")} == {"D1B"}
+    # May (an ordinary month): D1's late change is a restatement, each entry listed
+    may = _statement(go_live, "2026-05", "G1")
+    assert not _section(may, "credit_summary")
+    assert sorted((r["deal_id"], r["item"]) for r in _section(may, "credit")
+                  if r["component_id"] == "nb") == [("D1", "add"), ("D1", "reverse")]
+    assert any(r["deal_id"] == "D1" for r in _section(may, "restatement_change"))

@@ -20,11 +20,13 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from openspm.leaderboard import RANK_COLUMNS, Rank
 from openspm.money import cents
 from openspm.periods import month_bounds
+from openspm.publish import FINANCE_SCHEMA
 from openspm.statements.model import (
     ZERO,
     Adjustment,
     ComponentLine,
     CreditLine,
+    CreditSummary,
     DealChange,
     Person,
     PlanHeld,
@@ -95,6 +97,7 @@ class MonthData:
         self.spiff_earnings = {
             (r[0], r[1], r[2], r[3]): r[4] for r in self._rows("credits", self._spiff_sql())
         }
+        self.go_live = self._is_go_live()
         self.credits = self._group(self._credit_rows())
         self.credit_first_published = {
             r[0]: r[1] for r in self._rows("credits", self._credit_history_sql())
@@ -194,7 +197,20 @@ class MonthData:
             "group by 1, 2, 3, 4"
         )
 
+    def _is_go_live(self) -> bool:
+        """Whether the month is the go-live month (first_period): no earlier month is closed."""
+        if not self.source.has(f"{FINANCE_SCHEMA}.closes"):
+            return True
+        row = self.source.connection.execute(
+            f"select count(*) from {FINANCE_SCHEMA}.closes where period < ?", [self.period]
+        ).fetchone()
+        return not row or row[0] == 0
+
     def _credit_rows(self) -> list[tuple]:
+        """The month's ledger entries, one row each (CREDIT_COLUMNS), except in the go-live
+        month, whose entries dated before first_period are one ``summary`` row per plan,
+        component, quota period and currency: count, total, first and last date (aggregated
+        here, in the query: a go-live ledger holds every credit ever dated)."""
         accounts = self.source.has("staging.stg_crm__deals") and self.source.has(
             "staging.stg_crm__accounts"
         )
@@ -205,16 +221,31 @@ class MonthData:
             if accounts
             else ""
         )
+        before = f"c.credit_date < date '{self.start}'" if self.go_live else "false"
         sql = (
+            "with month_credits as (select * from {t} "
+            f"where {self._where.replace('employee_id', 'c.employee_id')} "
+            f"and c.period = '{self.period}') "
+            "select * from ("
             "select c.employee_id, c.entry, c.deal_id, "
-            f"{account}, c.event_type, c.event_id, c.credit_type, c.is_reversal, "
+            f"{account} as account, c.event_type, c.event_id, c.credit_type, c.is_reversal, "
             "c.rollup_from_employee_id, c.credit_date, c.source_amount, c.source_currency, "
             "c.fx_rate, c.amount, c.currency, c.plan_id, c.component_id, c.quota_period_start, "
-            f"c.credit_id from {{t}} {joins} "
-            f"where {self._where.replace('employee_id', 'c.employee_id')} "
-            f"and c.period = '{self.period}' "
-            "order by c.employee_id, c.credit_date, c.deal_id, c.plan_id, c.component_id, "
-            "c.credit_type, c.entry"
+            f"c.credit_id, 1 as credits, c.credit_date as first_date from month_credits c {joins} "
+            f"where not ({before}) "
+            "union all "
+            "select c.employee_id, 'summary', null, null, null, null, null, false, null, "
+            "max(c.credit_date), null, null, null, sum(c.amount), c.currency, c.plan_id, "
+            "c.component_id, c.quota_period_start, null, count(*), min(c.credit_date) "
+            f"from month_credits c where {before} "
+            "group by c.employee_id, c.plan_id, c.component_id, c.quota_period_start, "
+            "c.currency) as month_rows "
+            "order by employee_id, entry <> 'summary', "
+            "case when entry = 'summary' then plan_id end, "
+            "case when entry = 'summary' then component_id end, "
+            "case when entry = 'summary' then quota_period_start end, "
+            "case when entry = 'summary' then currency end, "
+            "credit_date, deal_id, plan_id, component_id, credit_type, entry"
         )
         return self._rows("credits", sql, alias="c")
 
@@ -425,7 +456,14 @@ def build_statement(data: MonthData, company: str, employee_id: str) -> Statemen
         ytd=ytd,
         ytd_from=ytd_row[9] if ytd else None,
         components=components,
-        credits=[_credit(data, row) for row in data.credits.get(employee_id, [])],
+        credits=[
+            _credit(data, row) for row in data.credits.get(employee_id, [])
+            if row[1] != "summary"
+        ],
+        credit_summaries=[
+            _credit_summary(data, row) for row in data.credits.get(employee_id, [])
+            if row[1] == "summary"
+        ],
         restatements=_restatements(data, employee_id, components),
         adjustments=[
             Adjustment(a_id, amount, a_currency, reason or "")
@@ -525,7 +563,7 @@ def _converted_lines(
 def _credit(data: MonthData, row: tuple) -> CreditLine:
     (_, entry, deal_id, account, event_type, event_id, credit_type, is_reversal, rollup_from,
      credit_date, source_amount, source_currency, fx_rate, amount, currency, plan, component,
-     start, _) = row
+     start, _) = row[:19]
     return CreditLine(
         entry=entry,
         deal_id=deal_id,
@@ -547,17 +585,39 @@ def _credit(data: MonthData, row: tuple) -> CreditLine:
     )
 
 
+def _credit_summary(data: MonthData, row: tuple) -> CreditSummary:
+    """The go-live month's credits of one line dated before first_period, as one row."""
+    last, amount, currency, plan, component, start, count, first = (
+        row[9], row[13], row[14], row[15], row[16], row[17], row[19], row[20]
+    )
+    return CreditSummary(
+        plan_id=plan,
+        component_id=component,
+        quota_period_start=start,
+        before=data.period,
+        count=count,
+        amount=amount,
+        currency=currency,
+        first_date=first,
+        last_date=last,
+    )
+
+
 def _restatements(
     data: MonthData, employee_id: str, components: list[ComponentLine]
 ) -> list[Restatement]:
     """Each restated line with the deals that changed since it was first paid, else its cause.
 
     A line restates earlier months when it is a ``restatement`` line, or a ``spiff`` line whose
-    credits of the month include changes to credits dated before the month.
+    credits of the month include changes to credits dated before the month. The go-live
+    month's credits dated before first_period (summary rows) are no change: they were counted
+    at go-live, what they earned before is the opening amount paid.
     """
     changes: dict[tuple, list[tuple]] = defaultdict(list)
     for row in data.credits.get(employee_id, []):
         entry, credit_date = row[1], row[9]
+        if entry == "summary":
+            continue
         if entry == "reverse" or credit_date < data.start:
             changes[(row[15], row[16], row[17])].append(row)
     restated = []

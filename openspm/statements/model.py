@@ -127,6 +127,32 @@ class CreditLine:
 
 
 @dataclass(frozen=True)
+class CreditSummary:
+    """The go-live month's credits of one line dated before first_period: they were entered
+    with the go-live close and are already reflected in the amounts paid before it (opening
+    amounts), so a statement counts them in one row instead of listing each
+    (docs/statements.md)."""
+
+    plan_id: str
+    component_id: str
+    quota_period_start: date | None
+    before: str  # first_period: the credits are dated before its first day
+    count: int
+    amount: Decimal  # total credited
+    currency: str
+    first_date: date
+    last_date: date
+
+    @property
+    def text(self) -> str:
+        noun = "credit" if self.count == 1 else "credits"
+        return (
+            f"{self.count} {noun} dated before {self.before} ({self.first_date} to "
+            f"{self.last_date}), counted at go-live"
+        )
+
+
+@dataclass(frozen=True)
 class DealChange:
     """How one deal's credit to a line changed since the line was first paid."""
 
@@ -196,6 +222,8 @@ class Statement:
     team: list[TeamMember] | None = None  # a manager's reports that month
     ytd_from: str | None = None  # the first month of the year paid by OpenSPM
     ranks: list[Rank] = field(default_factory=list)  # leaderboard.show_rank_on_statements
+    # the go-live month: its credits dated before first_period, one row per line
+    credit_summaries: list[CreditSummary] = field(default_factory=list)
 
     @property
     def employee_id(self) -> str:

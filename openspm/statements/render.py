@@ -23,6 +23,7 @@ from openspm.statements.model import (
     ZERO,
     ComponentLine,
     CreditLine,
+    CreditSummary,
     Statement,
 )
 from openspm.statements.tiers import CENT, amount_text, percent_text
@@ -82,6 +83,26 @@ def credit_rows(credits: list[CreditLine]) -> Markup:
             f'<td class="num">{amount_text(cr.source_amount)} {escape(cr.source_currency)}</td>'
             f'<td class="num">{cr.fx_rate.normalize(_EXACT):f}</td>'
             f'<td class="num{negative}">{amount_text(cr.amount)} {escape(cr.currency)}</td></tr>\n'
+        )
+    return Markup("".join(parts))
+
+
+def credit_summary_rows(summaries: list[CreditSummary]) -> Markup:
+    """The go-live month's rows counting the credits dated before first_period, one per plan,
+    component and quota period (first in the credits table)."""
+    parts = []
+    for cs in summaries:
+        period = f" (quota period from {cs.quota_period_start})" if cs.quota_period_start else ""
+        noun = "credit" if cs.count == 1 else "credits"
+        negative = " neg" if cs.amount < 0 else ""
+        parts.append(
+            f'<tr class="summary"><td>{cs.first_date} to {cs.last_date}</td>'
+            f"<td>{cs.count:,} {noun}</td><td></td>"
+            f"<td>dated before {escape(cs.before)}, counted at go-live</td>"
+            f"<td>{escape(cs.plan_id)} / {escape(cs.component_id)}{escape(period)}</td>"
+            f'<td class="num"></td><td class="num"></td>'
+            f'<td class="num{negative}">{amount_text(cs.amount)} {escape(cs.currency)}</td>'
+            "</tr>\n"
         )
     return Markup("".join(parts))
 
@@ -195,7 +216,8 @@ def render_html(statement: Statement) -> str:
         summary_items=SUMMARY_ITEMS,
         ytd_items=YTD_ITEMS,
         chart=chart(statement.components),
-        credit_rows=credit_rows(statement.credits),
+        credit_rows=credit_summary_rows(statement.credit_summaries)
+        + credit_rows(statement.credits),
         component_blocks=component_blocks(statement.components),
     )
 
@@ -280,6 +302,10 @@ def csv_rows(s: Statement) -> list[list[str]]:
     for r in s.ranks:
         add("rank", r.role, plan_id=r.plan_id, quota_period_start=r.quota_period_start,
             detail=r.text())
+    for cs in s.credit_summaries:
+        add("credit_summary", str(cs.count), plan_id=cs.plan_id, component_id=cs.component_id,
+            quota_period_start=cs.quota_period_start, date=cs.last_date, amount=cs.amount,
+            currency=cs.currency, detail=cs.text)
     for cr in s.credits:  # the bulk of a statement: built directly
         rows.append([
             "credit", cr.plan_id, cr.component_id,
