@@ -1,7 +1,6 @@
 """The compensation configuration (plans, assignments, quotas, adjustments) as warehouse tables."""
 
 import dagster as dg
-import duckdb
 
 from assets.ingestion import raw_asset_key
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
@@ -16,6 +15,7 @@ from openspm.comp.cache import (
 from openspm.comp.load import SCHEMA, TABLES
 from openspm.entities import entity
 from openspm.ingest import delivered_employee_ids
+from openspm.warehouse import connect
 
 EMPLOYEES = entity("hris/employees")
 
@@ -41,7 +41,7 @@ def comp_config_tables(context: dg.AssetExecutionContext, workspace: WorkspaceRe
     """
     ws = workspace.open()
     known = delivered_employee_ids(ws) or set()
-    connection = duckdb.connect(str(ws.warehouse_path))
+    connection = connect(ws)
     try:
         digest = source_digest(ws.comp_dir, known)
         if loaded_digest(connection) == digest:

@@ -10,12 +10,12 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache, cached_property
+from graphlib import TopologicalSorter
 from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -28,20 +28,26 @@ from packaging.version import Version
 from assets.partitions import SINGLE_RUN, monthly_partitions
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
 from assets.run_tags import full_refresh, through_period
-from openspm.accounting.policy import accounting_environment
+from openspm.accounting.policy import (
+    ACCOUNTING_TAG,
+    accounting_enabled,
+    accounting_environment,
+    accounting_refusal,
+)
 from openspm.dbt_project import (
     DBT_PROJECT_DIR,
     FIRST_PERIOD_ENV,
     THROUGH_PERIOD_ENV,
-    WAREHOUSE_ENV,
     dbt_executable,
     ensure_manifest,
+    warehouse_environment,
 )
 from openspm.incremental import plan_build, prepare_build, record_build
 from openspm.periods import PeriodError, first_period
 from openspm.publish import FINANCE_SCHEMA, ensure_finance_tables
 from openspm.quality import load_artifacts, outcomes_from_run_results, record_outcomes
 from openspm.quality.gx_runner import import_in_background
+from openspm.warehouse import DATABASE_ERRORS, connect
 from openspm.workspace import Workspace
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -123,16 +129,21 @@ def build_models(
     """``dbt build`` of the selected models, drafts from first_period through the partition."""
     import_in_background()  # the checks after this step need GX; its import overlaps dbt's run
     ws = workspace.open()
-    warehouse = ws.warehouse_path
     periods = periods_for_run(context, ws)
     context.log.info(f"months settled: {periods}")
-    with duckdb.connect(str(warehouse)) as connection:
+    with connect(ws) as connection:
         forced = full_refresh(context.run.tags)
         plan = plan_build(connection, DBT_PROJECT_DIR, force_full_refresh=forced)
         prepare_build(connection, plan)
     context.log.info(f"dbt build, {plan.describe()}")
     # Unit tests check the SQL, not the data: the dbt suites under tests/ run every one
-    args = ["build", "--exclude", "resource_type:unit_test"]
+    refused = accounting_refusal(ws.settings, ws.engine)
+    if refused:
+        raise AccountingNotPortable(refused)
+    excluded = ["resource_type:unit_test"]
+    if not accounting_enabled(ws.settings):  # its models (and their tests) are left out
+        excluded.append(f"tag:{ACCOUNTING_TAG}")
+    args = ["build", "--exclude", " ".join(excluded)]
     if plan.full_refresh:
         args.append("--full-refresh")
     # dbt's artifacts and log of the latest build stay with the workspace (one folder, reused:
@@ -141,25 +152,44 @@ def build_models(
     (target / "run_results.json").unlink(missing_ok=True)  # never read a stale one
     # The environment, not --vars: changed vars make dbt parse the whole project again (~2 s)
     policy = accounting_environment(ws.settings)  # docs/accounting.md: the elections
-    with environment({WAREHOUSE_ENV: str(warehouse), **periods, **policy}):  # dbt starts in cli()
+    with environment({**warehouse_environment(ws), **periods, **policy}):  # dbt starts in cli()
         invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
-    record_dbt_outcomes(context.run_id, periods[THROUGH_PERIOD_ENV] or None, target, warehouse)
+    record_dbt_outcomes(context.run_id, periods[THROUGH_PERIOD_ENV] or None, target, ws)
     if not invocation.is_successful():
         run_results = invocation.get_artifact("run_results.json")
-        raise DbtBuildError(describe_failures(run_results, warehouse))
+        raise DbtBuildError(describe_failures(run_results, ws))
+    if not accounting_enabled(ws.settings):
+        yield from left_out(context, ACCOUNTING_TAG, "accounting.enabled is false")
     if context.selected_asset_keys >= context.assets_def.keys:  # every model: the next base
-        with duckdb.connect(str(warehouse)) as connection:
+        with connect(ws) as connection:
             record_build(connection, plan)
 
 
-def record_dbt_outcomes(run_id: str, period: str | None, target: Path, warehouse: Path) -> None:
+def left_out(context: dg.AssetExecutionContext, tag: str, why: str) -> Iterator[dg.Output]:
+    """An empty output for each selected model of ``tag`` the build left out, saying why: the
+    steps after them (checks, publication) run; no table was built. In dependency order, as
+    Dagster wants a multi-asset's outputs."""
+    specs = context.assets_def.specs_by_key
+    keys = {k for k in context.selected_asset_keys if tag in specs[k].tags}
+    deps = context.assets_def.asset_deps
+    order = TopologicalSorter({k: deps.get(k, set()) & keys for k in keys}).static_order()
+    for key in order:
+        if key in keys:
+            yield dg.Output(
+                None,
+                output_name=context.assets_def.get_output_name_for_asset_key(key),
+                metadata={"left out": why},
+            )
+
+
+def record_dbt_outcomes(run_id: str, period: str | None, target: Path, ws: Workspace) -> None:
     """dbt's tests and models as check outcomes of this run in quality.* (the close report)."""
     try:
         run_results, manifest = load_artifacts(target)
     except (OSError, ValueError):
         return  # dbt stopped before writing results; the step's failure says why
-    with duckdb.connect(str(warehouse)) as connection:
+    with connect(ws) as connection:
         outcomes = outcomes_from_run_results(run_results, connection, manifest)
         record_outcomes(connection, run_id, period, outcomes)
 
@@ -182,9 +212,7 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
 def periods_for_run(context: dg.AssetExecutionContext, ws: Workspace) -> dict[str, str]:
     """The months dbt settles, as its environment (empty: dbt's default); creates finance.*."""
     periods = {FIRST_PERIOD_ENV: "", THROUGH_PERIOD_ENV: ""}
-    warehouse = ws.warehouse_path
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse)) as connection:
+    with connect(ws) as connection:
         ensure_finance_tables(connection)  # declared as the dbt source `finance`
         try:
             periods[FIRST_PERIOD_ENV] = first_period(ws, connection)
@@ -194,25 +222,29 @@ def periods_for_run(context: dg.AssetExecutionContext, ws: Workspace) -> dict[st
     return periods
 
 
+class AccountingNotPortable(RuntimeError):
+    """The workspace's accounting is on and its warehouse cannot run the accounting models."""
+
+
 class DbtBuildError(RuntimeError):
     """dbt build finished with failing models, tests or unit tests."""
 
 
-def failing_rows(warehouse: Path, relation: str, limit: int = 3) -> list[str]:
+def failing_rows(ws: Workspace, relation: str, limit: int = 3) -> list[str]:
     """The first rows a failing test stored (its ``description`` column when it has one)."""
     try:
-        with duckdb.connect(str(warehouse), read_only=True) as connection:
+        with connect(ws, read_only=True) as connection:
             cursor = connection.execute(f"select * from {relation} limit {limit}")
             names = [column[0] for column in cursor.description]
             rows = cursor.fetchall()
-    except duckdb.Error:
+    except DATABASE_ERRORS:
         return []
     if "description" in names:
         return [str(row[names.index("description")]) for row in rows]
     return [", ".join(f"{n}={v}" for n, v in zip(names, row, strict=True)) for row in rows]
 
 
-def describe_failures(run_results: Mapping[str, Any], warehouse: Path) -> str:
+def describe_failures(run_results: Mapping[str, Any], ws: Workspace) -> str:
     """One line naming every failing dbt node, why, and the first offending rows."""
     failed = [r for r in run_results.get("results", []) if r.get("status") in ("error", "fail")]
     if not failed:
@@ -222,7 +254,7 @@ def describe_failures(run_results: Mapping[str, Any], warehouse: Path) -> str:
         name = str(result.get("unique_id", "?")).split(".", 2)[-1]
         message = " ".join(str(result.get("message") or result.get("status")).split())
         rows = (
-            failing_rows(warehouse, result["relation_name"]) if result.get("relation_name") else []
+            failing_rows(ws, result["relation_name"]) if result.get("relation_name") else []
         )
         parts.append(f"{name} ({message[:300]})" + "".join(f"; {row}" for row in rows))
     return f"dbt build failed: {len(failed)} node(s): " + " | ".join(parts)

@@ -9,7 +9,6 @@ warehouse, so they hold the one writer slot.
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 from pydantic import Field
 
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
@@ -23,6 +22,7 @@ from openspm.forecast import (
 )
 from openspm.modelling import ModellingError, ModelRequest
 from openspm.modelling.run import model_plans
+from openspm.warehouse import duckdb_file
 
 MODELLING_GROUP = "modelling"
 FORECAST_GROUP = "forecast"
@@ -118,7 +118,7 @@ def forecast_commission(
         through=config.through or None, simulations=config.simulations, seed=config.seed
     )
     try:
-        with duckdb.connect(str(ws.warehouse_path)) as connection:
+        with duckdb_file(str(ws.warehouse_path)) as connection:
             result = run_forecast(ws, connection, request, progress=context.log.info)
     except ForecastError as exc:
         raise dg.Failure(description=str(exc)) from None

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from functools import cache
 
 import dagster as dg
-import duckdb
 
 from assets.dbt_models import build_dbt_assets
 from assets.partitions import SINGLE_RUN, monthly_partitions
@@ -32,6 +31,7 @@ from openspm.statements import (
 )
 from openspm.statements.gate import CHECK_NAME, CHECK_TITLE
 from openspm.statements.month_files import add_close_report, place_month_files, staged_run
+from openspm.warehouse import connect
 
 STAGED_MONTH_FILES = dg.AssetKey(["staged_month_files"])
 MONTH_FILES = dg.AssetKey(["month_files"])
@@ -96,7 +96,7 @@ def staged_month_files(
     """Write the month's files into out/.staging/ and gate their totals (blocking check)."""
     period = _period(context)
     ws = workspace.open()
-    with duckdb.connect(str(ws.warehouse_path)) as connection:
+    with connect(ws) as connection:
         source = FinanceSource.staged(
             connection, period, context.run_id, datetime.now(UTC).replace(tzinfo=None)
         )
@@ -125,7 +125,7 @@ def month_files(
         add_close_report(ws, period, context.run_id)
         folder = place_month_files(ws, period)
     else:  # staged by another run, or lost: the published figures are the truth
-        with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+        with connect(ws, read_only=True) as connection:
             folder = rebuild_month_files(ws, connection, period)
     context.log.info(f"{period}: month files in {folder}")
     rebuilt = repair_month_files(ws, context.log.warning)

@@ -12,11 +12,11 @@ landing -> raw -> staging -> intermediate -> marts -> finance.
 from functools import cache
 
 import dagster as dg
-import duckdb
 
 from assets.month_files import STAGED_MONTH_FILES
 from assets.partitions import SINGLE_RUN, monthly_partitions
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource
+from openspm.accounting.policy import accounting_enabled
 from openspm.periods import first_period, period_of_partition_key
 from openspm.publish import (
     FINANCE_SCHEMA,
@@ -29,6 +29,7 @@ from openspm.publish import (
 )
 from openspm.quality import blocking_failures, load_outcomes
 from openspm.status import record_attempt
+from openspm.warehouse import Warehouse, connect
 
 GROUP = "finance"
 CLOSES = "closes"
@@ -129,13 +130,19 @@ def publish(context: dg.AssetExecutionContext, workspace: WorkspaceResource):
         )
     period = period_of_partition_key(keys.end)
     ws = workspace.open()
-    connection = duckdb.connect(str(ws.warehouse_path))
+    connection = connect(ws)
     try:
         ensure_finance_tables(connection)  # finance reads them even before a first close
         first = first_period(ws, connection)
         try:
             refuse_unless_checked(connection, context.run_id)
-            report = publish_period(connection, period, context.run_id, first_period=first)
+            report = publish_period(
+                connection,
+                period,
+                context.run_id,
+                first_period=first,
+                accounting=accounting_enabled(ws.settings),
+            )
         except OutOfOrder as exc:  # a request that cannot be met changes nothing
             raise dg.Failure(description=str(exc), metadata={REFUSED: True}) from None
         except CloseRefused as exc:
@@ -163,7 +170,7 @@ def publish(context: dg.AssetExecutionContext, workspace: WorkspaceResource):
     )
 
 
-def refuse_unless_checked(connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
+def refuse_unless_checked(connection: Warehouse, run_id: str) -> None:
     """CloseRefused unless this run recorded its checks and none of the blocking ones failed."""
     outcomes = load_outcomes(connection, run_id)
     if not outcomes:

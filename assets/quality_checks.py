@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from datetime import date
 
 import dagster as dg
-import duckdb
 
 from assets.resources import DUCKDB_WRITER_POOL, WorkspaceResource, duckdb_memory_limit
 from assets.run_tags import through_period
@@ -21,6 +20,7 @@ from openspm.periods import period_of
 from openspm.publish import latest_drafted_period
 from openspm.quality import CHECKS, Check, CheckOutcome, record_outcomes, run_checks
 from openspm.quality.findings import Severity, Status
+from openspm.warehouse import Warehouse, connect
 
 LANDING = "landing"
 ERROR = dg.AssetCheckSeverity.ERROR
@@ -52,7 +52,7 @@ def check_specs() -> list[dg.AssetCheckSpec]:
 
 
 def run_period(
-    context: dg.AssetCheckExecutionContext, connection: duckdb.DuckDBPyConnection
+    context: dg.AssetCheckExecutionContext, connection: Warehouse
 ) -> str:
     """The month of the run (its partition, or a range's last), else the latest drafted month."""
     return (
@@ -100,10 +100,11 @@ def data_quality_checks(
     context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource
 ) -> Iterator[dg.AssetCheckResult]:
     ws = workspace.open()
-    with duckdb.connect(str(ws.warehouse_path)) as connection:
-        connection.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")  # else 80% of RAM
+    with connect(ws) as connection:
+        if connection.engine == "duckdb":  # else 80% of RAM
+            connection.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
         period = run_period(context, connection)
-        outcomes = run_checks(connection, period)
+        outcomes = run_checks(connection, period, accounting=ws.settings.accounting.enabled)
         record_outcomes(connection, context.run.run_id, period, outcomes)
     by_name = {o.name: o for o in outcomes}
     for check in CHECKS:

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from openspm.comp import load_comp_config, write_comp_tables
 from openspm.periods import first_period, parse_period
+from openspm.warehouse import connect, duckdb_file
 from openspm.workspace import Workspace
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
@@ -178,7 +179,7 @@ def run_floor(
     through = parse_period(through) if through else ""
     database.unlink(missing_ok=True)
     Path(f"{database}.wal").unlink(missing_ok=True)
-    with duckdb.connect(str(database)) as con:
+    with duckdb_file(database) as con:
         if threads:
             con.execute(f"set threads = {threads}")
         started = time.perf_counter()
@@ -198,13 +199,29 @@ def run_floor(
     return run
 
 
-def compare_with_warehouse(floor_db: Path, warehouse: Path) -> dict[str, int]:
-    """Rows of each floor table equal the dbt mart's, row for row; FloorMismatch otherwise."""
+def compare_with_warehouse(floor_db: Path, warehouse: Path | Workspace) -> dict[str, int]:
+    """Rows of each floor table equal the dbt mart's, row for row; FloorMismatch otherwise.
+
+    ``warehouse``: a DuckDB file (attached), or a workspace whose warehouse may be a server
+    (PostgreSQL, Spark): its marts are then read through the warehouse interface and compared
+    in the floor's DuckDB.
+    """
     counts: dict[str, int] = {}
+    server = None
+    if isinstance(warehouse, Workspace):
+        if warehouse.engine == "duckdb":
+            warehouse = warehouse.warehouse_path
+        else:
+            server = warehouse
     with duckdb.connect(str(floor_db), read_only=True) as con:
-        con.execute(f"attach {_quote(str(warehouse))} as wh (read_only)")
+        if server is None:
+            con.execute(f"attach {_quote(str(warehouse))} as wh (read_only)")
+        else:
+            with connect(server, read_only=True) as source:
+                for mart, _ in COMPARED.values():
+                    con.register(mart.replace(".", "__"), source.arrow(f"select * from {mart}"))
         for name, (mart, columns) in COMPARED.items():
-            mart = "wh." + mart
+            mart = "wh." + mart if server is None else mart.replace(".", "__")
             a = con.execute(
                 f"select {columns} from {mart} except all "
                 f"select {columns} from floor_out.{name} limit 3"
@@ -217,7 +234,7 @@ def compare_with_warehouse(floor_db: Path, warehouse: Path) -> dict[str, int]:
                 (n_dbt,) = con.execute(f"select count(*) from {mart}").fetchone()  # type: ignore[misc]
                 (n_floor,) = con.execute(f"select count(*) from floor_out.{name}").fetchone()  # type: ignore[misc]
                 raise FloorMismatch(
-                    f"floor_out.{name} ({n_floor:,} rows) differs from {mart[3:]} "
+                    f"floor_out.{name} ({n_floor:,} rows) differs from {mart.removeprefix('wh.')} "
                     f"({n_dbt:,} rows); "
                     f"only in dbt: {a}; only in the floor: {b}"
                 )

@@ -164,7 +164,7 @@ def pull_object(connector: Connector, obj: SourceObject, now: datetime | None = 
 def _pull(connector: Connector, obj: SourceObject, result: ObjectPull, now: datetime) -> None:
     settings, workspace = connector.settings, connector.workspace
     key = WatermarkKey(connector.system, settings.kind, settings.base_url or "", obj.name)
-    stored = read_watermark(workspace.warehouse_path, key) if obj.cursor else None
+    stored = read_watermark(workspace, key) if obj.cursor else None
     result.since = _since(stored, obj, settings.since, settings.overlap_minutes)
     mapping = connector.mapping(obj)
     system, name = obj.entity.split("/")
@@ -188,7 +188,7 @@ def _pull(connector: Connector, obj: SourceObject, result: ObjectPull, now: date
     result.batch = f"{obj.entity}/{path.name}"
     if newest is not None:
         result.watermark = advance_watermark(
-            workspace.warehouse_path, key, newest, result.batch, result.rows
+            workspace, key, newest, result.batch, result.rows
         )
     else:
         result.watermark = stored

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+from openspm.warehouse import DATABASE_ERRORS, Warehouse, connect, describe, exists, table_exists
 
-from openspm.warehouse import table_exists
+if TYPE_CHECKING:
+    from openspm.workspace import Workspace
 
 SCHEMA = "connectors"
 TABLE = f"{SCHEMA}.watermarks"
@@ -32,79 +33,79 @@ class WatermarkError(RuntimeError):
     """The warehouse cannot be read or written for watermarks; one line."""
 
 
-def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+COLUMNS = (
+    "system VARCHAR NOT NULL",
+    "kind VARCHAR NOT NULL",
+    "base_url VARCHAR NOT NULL",
+    "object VARCHAR NOT NULL",
+    "watermark TIMESTAMP NOT NULL",
+    "batch VARCHAR NOT NULL",
+    "rows BIGINT NOT NULL",
+    "updated_at TIMESTAMP NOT NULL",
+)
+_KEY = "system = ? AND kind = ? AND base_url = ? AND object = ?"
+
+
+def _connect(workspace: Workspace, read_only: bool) -> Warehouse:
     try:
-        connection = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.Error as exc:
+        connection = connect(workspace, read_only=read_only)
+    except DATABASE_ERRORS as exc:
         raise WatermarkError(
-            f"cannot open the warehouse {path} for watermarks: {str(exc).splitlines()[0]} "
-            "(another OpenSPM process may be writing it; try again when it has finished)"
+            f"cannot open the warehouse {describe(workspace)} for watermarks: "
+            f"{str(exc).splitlines()[0]} (another OpenSPM process may be writing it; try again "
+            "when it has finished)"
         ) from None
-    connection.execute("SET TimeZone = 'UTC'")
+    if connection.engine == "duckdb":
+        connection.execute("SET TimeZone = 'UTC'")
     return connection
 
 
-def read_watermark(warehouse: Path, key: WatermarkKey) -> datetime | None:
+def _stored(connection: Warehouse, key: WatermarkKey) -> datetime | None:
+    row = connection.execute(
+        f"SELECT watermark FROM {TABLE} WHERE {_KEY}",
+        [key.system, key.kind, key.base_url, key.object],
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def read_watermark(workspace: Workspace, key: WatermarkKey) -> datetime | None:
     """The stored watermark (aware, UTC), or None before the first pull."""
-    if not warehouse.is_file():
+    if not exists(workspace):
         return None
-    connection = _connect(warehouse, read_only=True)
+    connection = _connect(workspace, read_only=True)
     try:
         if not table_exists(connection, TABLE):
             return None
-        row = connection.execute(
-            f"SELECT watermark FROM {TABLE} WHERE system = ? AND kind = ? AND base_url = ? "
-            "AND object = ?",
-            [key.system, key.kind, key.base_url, key.object],
-        ).fetchone()
+        value = _stored(connection, key)
     finally:
         connection.close()
-    if row is None or row[0] is None:
+    if value is None:
         return None
-    value: datetime = row[0]
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def advance_watermark(
-    warehouse: Path, key: WatermarkKey, watermark: datetime, batch: str, rows: int
+    workspace: Workspace, key: WatermarkKey, watermark: datetime, batch: str, rows: int
 ) -> datetime:
     """Store ``watermark`` if it is later than the stored one; return the one now stored."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    connection = _connect(warehouse, read_only=False)
+    connection = _connect(workspace, read_only=False)
     naive = watermark.astimezone(UTC).replace(tzinfo=None)
     try:
-        connection.execute(
-            f"""
-            CREATE SCHEMA IF NOT EXISTS {SCHEMA};
-            CREATE TABLE IF NOT EXISTS {TABLE} (
-                system VARCHAR NOT NULL,
-                kind VARCHAR NOT NULL,
-                base_url VARCHAR NOT NULL,
-                object VARCHAR NOT NULL,
-                watermark TIMESTAMP NOT NULL,
-                batch VARCHAR NOT NULL,
-                rows BIGINT NOT NULL,
-                updated_at TIMESTAMP NOT NULL,
-                PRIMARY KEY (system, kind, base_url, object)
-            );
-            """
-        )
-        connection.execute(
-            f"""
-            INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)
-            ON CONFLICT (system, kind, base_url, object) DO UPDATE SET
-                watermark = greatest(watermark, excluded.watermark),
-                batch = excluded.batch,
-                rows = excluded.rows,
-                updated_at = excluded.updated_at
-            """,
-            [key.system, key.kind, key.base_url, key.object, naive, batch, rows],
-        )
-        (stored,) = connection.execute(
-            f"SELECT watermark FROM {TABLE} WHERE system = ? AND kind = ? AND base_url = ? "
-            "AND object = ?",
-            [key.system, key.kind, key.base_url, key.object],
-        ).fetchone()
+        connection.create_schema(SCHEMA)
+        key_columns = ("system", "kind", "base_url", "object")
+        connection.create_table(TABLE, COLUMNS, primary_key=key_columns)
+        with connection.transaction():
+            previous = _stored(connection, key)
+            stored = naive if previous is None else max(previous.replace(tzinfo=None), naive)
+            connection.execute(
+                f"DELETE FROM {TABLE} WHERE {_KEY}",
+                [key.system, key.kind, key.base_url, key.object],
+            )
+            connection.execute(
+                f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [key.system, key.kind, key.base_url, key.object, stored, batch, rows,
+                 datetime.now(UTC).replace(tzinfo=None)],
+            )  # fmt: skip
     finally:
         connection.close()
     return stored.replace(tzinfo=UTC)

@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
+from openspm.accounting.policy import accounting_enabled
 from openspm.accounting.rollforward import rollforward_section
 from openspm.comp import check_comp_config
 from openspm.dbt_project import DbtProjectError
@@ -37,7 +36,7 @@ from openspm.quality import (
 from openspm.quality.findings import not_run, outcome
 from openspm.quality.report import CurrencyTotals
 from openspm.totals import payout_totals
-from openspm.warehouse import missing_tables
+from openspm.warehouse import DATABASE_ERRORS, Warehouse, missing_tables, read_only
 from openspm.workspace import Workspace
 
 COMP_CHECK = "compensation_configuration"
@@ -72,7 +71,7 @@ def comp_outcome(ws: Workspace) -> CheckOutcome:
 
 def gather_outcomes(
     ws: Workspace,
-    connection: duckdb.DuckDBPyConnection | None,
+    connection: Warehouse | None,
     period: str,
     run_id: str | None,
     comp_passed: bool = False,
@@ -118,9 +117,7 @@ def write_close_report(
 
     ``status``: PUBLISHED, NOT_PUBLISHED or VALIDATED; ``out_dir`` defaults to out/<period>.
     """
-    warehouse = ws.warehouse_path
-    connection = duckdb.connect(str(warehouse), read_only=True) if warehouse.exists() else None
-    try:
+    with read_only(ws) as connection:
         outcomes = gather_outcomes(ws, connection, period, run_id, comp_passed=status == PUBLISHED)
         listed = _exceptions(connection, period)
         totals = _totals(connection, period, published=status == PUBLISHED)
@@ -128,9 +125,6 @@ def write_close_report(
         if status == PUBLISHED:
             sections += outlook_section(connection, ws, period)
             sections += _accounting(connection, period, ws)
-    finally:
-        if connection is not None:
-            connection.close()
     md, html = write_report(
         out_dir or ws.out_dir / period,
         period,
@@ -146,31 +140,32 @@ def write_close_report(
 
 
 def _totals(
-    connection: duckdb.DuckDBPyConnection | None, period: str, *, published: bool
+    connection: Warehouse | None, period: str, *, published: bool
 ) -> list[CurrencyTotals]:
     """The month's payouts per currency: published ones, else the drafts (when computed)."""
     if connection is None:
         return []
     try:
         rows = payout_totals(connection, period, FINANCE_SCHEMA if published else "marts")
-    except (duckdb.Error, DbtProjectError):
+    except (*DATABASE_ERRORS, DbtProjectError):
         return []
     return [CurrencyTotals(*row) for row in rows]
 
 
-def _accounting(
-    connection: duckdb.DuckDBPyConnection | None, period: str, ws: Workspace
-) -> list[Section]:
+def _accounting(connection: Warehouse | None, period: str, ws: Workspace) -> list[Section]:
     """The published month's deferred commission roll-forward (docs/accounting.md)."""
+    if not accounting_enabled(ws.settings):
+        return [Section("Commission accounting", ("not computed: accounting.enabled is false "
+                                                  "in openspm.yaml",))]  # fmt: skip
     if connection is None or missing_tables(connection, ["finance.deferred_commissions"]):
         return []
     return [rollforward_section(connection, period, ws.settings.reporting_currency)]
 
 
-def _exceptions(connection: duckdb.DuckDBPyConnection | None, period: str) -> list[Finding]:
+def _exceptions(connection: Warehouse | None, period: str) -> list[Finding]:
     if connection is None:
         return []
     try:
         return exceptions(connection, period)
-    except duckdb.Error:
+    except DATABASE_ERRORS:
         return []  # the crediting models were never built

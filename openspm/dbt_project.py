@@ -18,16 +18,51 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from openspm.warehouse.config import PostgresSettings, SparkSettings, resolve_reference
+
+if TYPE_CHECKING:
+    from openspm.workspace import Workspace
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 WAREHOUSE_ENV = "OPENSPM_WAREHOUSE"  # read by dbt_project/profiles.yml
+TARGET_ENV = "OPENSPM_DBT_TARGET"  # the profile's output: local (DuckDB), postgres, spark
+# a server warehouse's coordinates, read by profiles.yml (the password resolved from its
+# ${ENV_VAR} reference; it only lives in dbt's environment)
+SERVER_ENV = {
+    "host": "OPENSPM_DBT_HOST",
+    "port": "OPENSPM_DBT_PORT",
+    "database": "OPENSPM_DBT_DATABASE",
+    "user": "OPENSPM_DBT_USER",
+    "password": "OPENSPM_DBT_PASSWORD",
+    "sslmode": "OPENSPM_DBT_SSLMODE",
+}
+SPARK_REMOTE_ENV = "SPARK_REMOTE"  # PySpark's own: dbt-spark's session connects there
 # The months dbt settles, read by int_engine_months (dbt vars of the same names win).
 FIRST_PERIOD_ENV = "OPENSPM_FIRST_PERIOD"
 THROUGH_PERIOD_ENV = "OPENSPM_THROUGH_PERIOD"
 META_KEY = "openspm"  # models' own settings for OpenSPM: meta: {openspm: {...}}
+
+
+def warehouse_environment(workspace: Workspace) -> dict[str, str]:
+    """The environment that points dbt's profile at the workspace's warehouse."""
+    settings = workspace.warehouse_settings
+    if isinstance(settings, PostgresSettings):
+        return {
+            TARGET_ENV: "postgres",
+            SERVER_ENV["host"]: settings.host,
+            SERVER_ENV["port"]: str(settings.port),
+            SERVER_ENV["database"]: settings.database,
+            SERVER_ENV["user"]: settings.user,
+            SERVER_ENV["password"]: resolve_reference(settings.password, "password") or "",
+            SERVER_ENV["sslmode"]: settings.sslmode or "prefer",
+        }
+    if isinstance(settings, SparkSettings):
+        return {TARGET_ENV: "spark", SPARK_REMOTE_ENV: settings.remote()}
+    return {TARGET_ENV: "local", WAREHOUSE_ENV: str(workspace.warehouse_path)}
 
 
 class DbtProjectError(RuntimeError):

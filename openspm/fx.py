@@ -9,16 +9,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-import duckdb
-
-from openspm.warehouse import table_exists
+from openspm.warehouse import Warehouse, table_exists
 
 RATE_SCALE = Decimal("0.000000000001")  # rates keep 12 decimals (DECIMAL(24,12))
 RATES_TABLE = "staging.stg_erp__fx_rates"
 
 
 def fx_rate(
-    connection: duckdb.DuckDBPyConnection, from_currency: str, to_currency: str, as_of: date
+    connection: Warehouse, from_currency: str, to_currency: str, as_of: date
 ) -> Decimal | None:
     """The rate of 1 ``from_currency`` in ``to_currency`` on ``as_of``.
 

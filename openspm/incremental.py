@@ -24,13 +24,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-
-import duckdb
 
 from openspm.dbt_project import Manifest, project_manifest
 from openspm.entities import ENTITIES
-from openspm.warehouse import table_exists
+from openspm.warehouse import Warehouse, quote_identifier, table_exists
 
 STATE_SCHEMA = "dbt_state"
 NEW_BATCHES = f"{STATE_SCHEMA}.new_batches"
@@ -40,7 +39,7 @@ COMP_SCHEMA = "comp"
 RAW_SCHEMA = "raw"
 
 _TABLE_OF_FOLDER = {e.folder: e.table for e in ENTITIES}
-_BATCH_COLUMNS = "raw_table varchar not null, file varchar not null"
+_BATCH_COLUMNS = ("raw_table VARCHAR NOT NULL", "file VARCHAR NOT NULL")
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ def incremental_entities(manifest: Manifest | None = None) -> frozenset[str]:
 
 
 def plan_build(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     project_dir: Path,
     *,
     force_full_refresh: bool = False,
@@ -104,13 +103,14 @@ def plan_build(
     fingerprint = _fingerprint(connection, project_dir)
     loaded = _loaded_batches(connection)
     last = _last_build(connection)
-    reason = (
-        "asked for (openspm run --full-refresh)"
-        if force_full_refresh
-        else _full_refresh_reason(
+    if force_full_refresh:
+        reason: str | None = "asked for (openspm run --full-refresh)"
+    elif connection.engine == "spark":
+        reason = "Spark's Parquet tables cannot delete a changed key's rows: every build is whole"
+    else:
+        reason = _full_refresh_reason(
             connection, fingerprint, loaded, last, manifest or project_manifest()
         )
-    )
     # a full refresh builds from every loaded batch; an incremental build from the new ones
     built = _built_batches(connection) if reason is None else set()
     new = _by_table(pair for pair in loaded if pair not in built)
@@ -122,11 +122,10 @@ def plan_build(
     )
 
 
-def prepare_build(connection: duckdb.DuckDBPyConnection, plan: BuildPlan) -> None:
+def prepare_build(connection: Warehouse, plan: BuildPlan) -> None:
     """Write ``dbt_state.new_batches``; before a full refresh, forget the last build."""
     _ensure_state_tables(connection)
-    connection.execute("begin transaction")
-    try:
+    with connection.transaction():
         connection.execute(f"delete from {NEW_BATCHES}")
         rows = [(table, file) for table, files in plan.new_batches.items() for file in files]
         if rows:
@@ -134,37 +133,29 @@ def prepare_build(connection: duckdb.DuckDBPyConnection, plan: BuildPlan) -> Non
         if plan.full_refresh:
             connection.execute(f"delete from {LAST_BUILD}")
             connection.execute(f"delete from {BUILT_BATCHES}")
-        connection.execute("commit")
-    except BaseException:
-        connection.execute("rollback")
-        raise
 
 
-def record_build(connection: duckdb.DuckDBPyConnection, plan: BuildPlan) -> None:
+def record_build(connection: Warehouse, plan: BuildPlan) -> None:
     """After a successful build of every model: what it was built from (the next plan's base)."""
     _ensure_state_tables(connection)
-    connection.execute("begin transaction")
-    try:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with connection.transaction():
         connection.execute(f"delete from {LAST_BUILD}")
         connection.execute(
-            f"insert into {LAST_BUILD} values (?, current_timestamp, ?)",
-            [plan.fingerprint, "full refresh" if plan.full_refresh else "incremental"],
+            f"insert into {LAST_BUILD} values (?, ?, ?)",
+            [plan.fingerprint, now, "full refresh" if plan.full_refresh else "incremental"],
         )
         rows = [(table, file) for table, files in plan.new_batches.items() for file in files]
         if rows:
             connection.executemany(f"insert into {BUILT_BATCHES} values (?, ?)", rows)
         connection.execute(f"delete from {NEW_BATCHES}")
-        connection.execute("commit")
-    except BaseException:
-        connection.execute("rollback")
-        raise
 
 
 # ----------------------------------------------------------------------------------- internals
 
 
 def _full_refresh_reason(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     fingerprint: str,
     loaded: set[tuple[str, str]],
     last: str | None,
@@ -187,27 +178,39 @@ def _full_refresh_reason(
     return None
 
 
-def _fingerprint(connection: duckdb.DuckDBPyConnection, project_dir: Path) -> str:
+def _fingerprint(connection: Warehouse, project_dir: Path) -> str:
     """The dbt project and the content of every comp.* table, as one digest."""
     parts = {"project": project_fingerprint(project_dir), "comp": _comp_digest(connection)}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def _comp_digest(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    tables = connection.execute(
-        "select table_name from duckdb_tables() where schema_name = ? order by 1", [COMP_SCHEMA]
-    ).fetchall()
+def _comp_digest(connection: Warehouse) -> dict[str, str]:
     digest = {}
-    for (table,) in tables:
+    for table in sorted(connection.tables(COMP_SCHEMA)):
         # order-independent: the count and the sum of the rows' hashes
-        count, total = connection.execute(
-            f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from {COMP_SCHEMA}."{table}" t'
-        ).fetchone()
+        count, total = connection.execute(_row_hash_sum_sql(connection, table)).fetchone()
         digest[table] = f"{count}:{total}"
     return digest
 
 
-def _loaded_batches(connection: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+def _row_hash_sum_sql(connection: Warehouse, table: str) -> str:
+    """The count and the sum of the row hashes of ``comp.<table>``, in the engine's SQL."""
+    relation = f"{COMP_SCHEMA}.{quote_identifier(table)}"
+    if connection.engine == "postgres":  # md5 of the row's text, its first 15 hex digits
+        return (
+            "select count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint"
+            f"::numeric), 0) from {relation} t"
+        )
+    if connection.engine == "spark":
+        columns = ", ".join(f"`{c}`" for c in connection.columns(f"{COMP_SCHEMA}.{table}"))
+        return (
+            f"select count(*), coalesce(sum(cast(xxhash64({columns}) as decimal(38, 0))), 0) "
+            f"from {COMP_SCHEMA}.`{table}`"
+        )
+    return f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {relation} t"
+
+
+def _loaded_batches(connection: Warehouse) -> set[tuple[str, str]]:
     if not table_exists(connection, "raw.ingest_batches"):
         return set()
     rows = connection.execute(
@@ -216,14 +219,14 @@ def _loaded_batches(connection: duckdb.DuckDBPyConnection) -> set[tuple[str, str
     return {(_TABLE_OF_FOLDER[e], f) for e, f in rows if e in _TABLE_OF_FOLDER}
 
 
-def _last_build(connection: duckdb.DuckDBPyConnection) -> str | None:
+def _last_build(connection: Warehouse) -> str | None:
     if not table_exists(connection, LAST_BUILD):
         return None
     row = connection.execute(f"select fingerprint from {LAST_BUILD}").fetchone()
     return row[0] if row else None
 
 
-def _built_batches(connection: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+def _built_batches(connection: Warehouse) -> set[tuple[str, str]]:
     if not table_exists(connection, BUILT_BATCHES):
         return set()
     return set(connection.execute(f"select raw_table, file from {BUILT_BATCHES}").fetchall())
@@ -236,14 +239,11 @@ def _by_table(pairs: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
     return {table: tuple(sorted(files)) for table, files in sorted(tables.items())}
 
 
-def _ensure_state_tables(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.execute(
-        f"""
-        create schema if not exists {STATE_SCHEMA};
-        create table if not exists {NEW_BATCHES} ({_BATCH_COLUMNS});
-        create table if not exists {BUILT_BATCHES} ({_BATCH_COLUMNS});
-        create table if not exists {LAST_BUILD} (
-            fingerprint varchar not null, built_at timestamp not null, mode varchar not null
-        );
-        """
+def _ensure_state_tables(connection: Warehouse) -> None:
+    connection.create_schema(STATE_SCHEMA)
+    connection.create_table(NEW_BATCHES, _BATCH_COLUMNS)
+    connection.create_table(BUILT_BATCHES, _BATCH_COLUMNS)
+    connection.create_table(
+        LAST_BUILD,
+        ("fingerprint VARCHAR NOT NULL", "built_at TIMESTAMP NOT NULL", "mode VARCHAR NOT NULL"),
     )

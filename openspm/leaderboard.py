@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-import duckdb
-
 from openspm.quality.report import Section
 from openspm.settings import Settings
-from openspm.warehouse import table_exists
+from openspm.warehouse import DATABASE_ERRORS, Warehouse, table_exists
 
 PUBLISHED = "finance.leaderboard"
 DRAFTS = "marts.fct_leaderboard"
@@ -59,7 +57,7 @@ class Rank:
 
 
 def rep_ranks(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     settings: Settings,
     employee_id: str,
     period: str,
@@ -82,7 +80,7 @@ def rep_ranks(
 
 
 def leaderboard_section(
-    connection: duckdb.DuckDBPyConnection | None, period: str, *, published: bool
+    connection: Warehouse | None, period: str, *, published: bool
 ) -> list[Section]:
     """The close report's leaderboard: the top of each role (published, else the drafts)."""
     relation = PUBLISHED if published else DRAFTS
@@ -102,7 +100,7 @@ def leaderboard_section(
             """,
             [period, TOP],
         ).fetchall()
-    except duckdb.Error:
+    except DATABASE_ERRORS:
         return []
     if not rows:
         return []

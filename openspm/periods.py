@@ -12,10 +12,8 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
-
 from openspm.settings import SettingsError
-from openspm.warehouse import read_only
+from openspm.warehouse import DATABASE_ERRORS, Warehouse, read_only
 from openspm.workspace import Workspace
 
 PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -120,12 +118,12 @@ def partitions_start(workspace: Workspace | None = None) -> str:
     return DEFAULT_PARTITIONS_START
 
 
-def _earliest_in_table(connection: duckdb.DuckDBPyConnection) -> date | None:
+def _earliest_in_table(connection: Warehouse) -> date | None:
     try:
         (earliest,) = connection.execute(
             "select min(effective_from) from comp.plan_assignments"
         ).fetchone()  # type: ignore[misc]
-    except duckdb.Error:
+    except DATABASE_ERRORS:
         return None
     return earliest
 
@@ -146,7 +144,7 @@ def _earliest_in_file(path: Path) -> date | None:
 
 def first_period(
     workspace: Workspace,
-    connection: duckdb.DuckDBPyConnection | None = None,
+    connection: Warehouse | None = None,
     *,
     use_warehouse: bool = True,
 ) -> str:

@@ -1,8 +1,12 @@
 """Publication of a month: the drafts dbt computed, copied into ``finance.*`` once, atomically.
 
 See docs/engine-interface.md (the tables) and docs/close.md (the rules). ``publish_period``
-runs in ONE DuckDB transaction: a crash, a kill or a failed reconciliation at any point leaves
-the month either wholly published or not at all, and a published month is never rewritten.
+runs in ONE transaction on DuckDB and PostgreSQL (there under an advisory lock that serializes
+publishers): a crash, a kill or a failed reconciliation at any point leaves the month either
+wholly published or not at all, and a published month is never rewritten. Spark has no
+multi-table transactions: the month's rows are written into ``finance_store.*`` (Parquet,
+a partition per month, overwritten whole by a retry) and its row in ``finance.closes`` last;
+``finance.*`` are views that show only the months ``finance.closes`` lists (docs/scaling.md).
 The DDL of ``finance.*`` lives here and nowhere else: every step that runs dbt creates the
 tables first (the engine reads the published history).
 """
@@ -14,17 +18,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import duckdb
-
+from openspm.accounting.policy import ACCOUNTING_TABLES
 from openspm.dbt_project import DbtProjectError, Manifest, project_manifest
 from openspm.money import format_totals
 from openspm.periods import parse_period, period_range
 from openspm.quality.accounting_checks import ACCOUNTING_CHECKS
 from openspm.quality.findings import CheckOutcome
 from openspm.quality.reconciliations import check_net_payout, check_payout_lines
-from openspm.warehouse import missing_tables, table_exists
+from openspm.warehouse import Warehouse, missing_tables, quote_literal, table_exists
 
 FINANCE_SCHEMA = "finance"
+SPARK_STORE_SCHEMA = "finance_store"  # Spark: the month partitions behind the finance views
 STAMP_COLUMNS = ("run_id VARCHAR NOT NULL", "published_at TIMESTAMP NOT NULL")
 
 # The published tables of a month, in the order they are copied: the columns a draft mart
@@ -211,7 +215,7 @@ PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
     ),
 }
 CLOSES_COLUMNS = (
-    "period VARCHAR PRIMARY KEY",
+    "period VARCHAR NOT NULL",  # the key
     *STAMP_COLUMNS,
     "payouts BIGINT NOT NULL",
     "lines BIGINT NOT NULL",
@@ -219,15 +223,9 @@ CLOSES_COLUMNS = (
 )
 
 
-def _create(table: str, columns: tuple[str, ...]) -> str:
-    return f"CREATE TABLE IF NOT EXISTS {FINANCE_SCHEMA}.{table} ({', '.join(columns)})"
 
-
-FINANCE_DDL = (
-    f"CREATE SCHEMA IF NOT EXISTS {FINANCE_SCHEMA}",
-    *(_create(table, (*columns, *STAMP_COLUMNS)) for table, columns in PUBLISHED_TABLES.items()),
-    _create("closes", CLOSES_COLUMNS),
-)
+def _names(columns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(column.split()[0] for column in columns)
 
 
 class CloseRefused(RuntimeError):
@@ -308,14 +306,38 @@ class PublishReport:
         )
 
 
-def ensure_finance_tables(connection: duckdb.DuckDBPyConnection) -> None:
-    """Create the schema ``finance`` and its tables when missing (never alters existing ones)."""
-    for statement in FINANCE_DDL:
-        connection.execute(statement)
+def ensure_finance_tables(connection: Warehouse) -> None:
+    """Create the schema ``finance`` and its tables when missing (never alters existing ones).
+
+    On Spark: the month-partitioned tables in ``finance_store``, ``finance.closes`` (the
+    pointer) and one view per published table reading only the months it lists.
+    """
+    connection.create_schema(FINANCE_SCHEMA)
+    if connection.engine != "spark":
+        for table, columns in PUBLISHED_TABLES.items():
+            connection.create_table(f"{FINANCE_SCHEMA}.{table}", (*columns, *STAMP_COLUMNS))
+        connection.create_table(f"{FINANCE_SCHEMA}.closes", CLOSES_COLUMNS, primary_key=("period",))
+        return
+    connection.create_schema(SPARK_STORE_SCHEMA)
+    connection.create_table(f"{FINANCE_SCHEMA}.closes", CLOSES_COLUMNS)
+    present = connection.tables(FINANCE_SCHEMA)
+    for table, columns in PUBLISHED_TABLES.items():
+        stored = (*[c for c in columns if not c.startswith("period ")], *STAMP_COLUMNS,
+                  "period VARCHAR NOT NULL")  # fmt: skip
+        connection.create_table(
+            f"{SPARK_STORE_SCHEMA}.{table}", stored, partitioned_by=("period",)
+        )
+        if table not in present:
+            names = ", ".join(_names((*columns, *STAMP_COLUMNS)))
+            connection.execute(
+                f"CREATE VIEW IF NOT EXISTS {FINANCE_SCHEMA}.{table} AS SELECT {names} "
+                f"FROM {SPARK_STORE_SCHEMA}.{table} "
+                f"WHERE period IN (SELECT period FROM {FINANCE_SCHEMA}.closes)"
+            )
 
 
 def closed_periods(
-    connection: duckdb.DuckDBPyConnection | None,
+    connection: Warehouse | None,
 ) -> dict[str, tuple[str, datetime]]:
     """Published months -> (run_id, published_at); empty without a warehouse or finance.closes."""
     if connection is None or not table_exists(connection, f"{FINANCE_SCHEMA}.closes"):
@@ -326,13 +348,13 @@ def closed_periods(
     return {period: (run_id, at) for period, run_id, at in rows}
 
 
-def open_months(connection: duckdb.DuckDBPyConnection | None, first: str, last: str) -> list[str]:
+def open_months(connection: Warehouse | None, first: str, last: str) -> list[str]:
     """The months from ``first`` to ``last`` that are not published."""
     closed = closed_periods(connection)
     return [p for p in period_range(first, last) if p not in closed]
 
 
-def latest_drafted_period(connection: duckdb.DuckDBPyConnection | None) -> str | None:
+def latest_drafted_period(connection: Warehouse | None) -> str | None:
     """The latest month the engine computed drafts for (None before any were computed)."""
     payouts = draft_tables()["payouts"]
     if connection is None or not table_exists(connection, payouts):
@@ -342,7 +364,7 @@ def latest_drafted_period(connection: duckdb.DuckDBPyConnection | None) -> str |
 
 
 def refusal(
-    connection: duckdb.DuckDBPyConnection | None, period: str, first_period: str
+    connection: Warehouse | None, period: str, first_period: str
 ) -> str | None:
     """Why ``period`` cannot be closed now (first_period moved, already closed, earlier month
     open), else None.
@@ -377,13 +399,13 @@ def refusal(
     return None
 
 
-def _count(connection: duckdb.DuckDBPyConnection, sql: str, params: list) -> int:
+def _count(connection: Warehouse, sql: str, params: list) -> int:
     (value,) = connection.execute(sql, params).fetchone()  # type: ignore[misc]
     return int(value or 0)
 
 
 def _insert(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     table: str,
     source: str,
     columns: tuple[str, ...],
@@ -391,21 +413,36 @@ def _insert(
     run_id: str,
     published_at: datetime,
 ) -> int:
-    """Copy the rows of ``source`` with ``period`` into ``finance.<table>``; the row count."""
-    names = ", ".join(columns)
-    connection.execute(
-        f"insert into {FINANCE_SCHEMA}.{table} ({names}, run_id, published_at) "
-        f"select {names}, ?, ? from {source} where period = ?",
-        [run_id, published_at, period],
-    )
+    """Copy the rows of ``source`` with ``period`` into ``finance.<table>``; the row count.
+
+    On Spark the month's partition of ``finance_store.<table>`` is overwritten (a retry after a
+    failure replaces what the failed attempt wrote; the views do not show it before its close).
+    """
+    if connection.engine == "spark":
+        data = ", ".join(c for c in columns if c != "period")
+        connection.execute(
+            f"insert overwrite table {SPARK_STORE_SCHEMA}.{table} "
+            f"partition (period = {quote_literal(period)}) "
+            f"select {data}, ?, cast(? as timestamp_ntz) from {source} where period = ?",
+            [run_id, published_at, period],
+        )
+        stored = f"{SPARK_STORE_SCHEMA}.{table}"
+    else:
+        names = ", ".join(columns)
+        connection.execute(
+            f"insert into {FINANCE_SCHEMA}.{table} ({names}, run_id, published_at) "
+            f"select {names}, ?, ? from {source} where period = ?",
+            [run_id, published_at, period],
+        )
+        stored = f"{FINANCE_SCHEMA}.{table}"
     return _count(
         connection,
-        f"select count(*) from {FINANCE_SCHEMA}.{table} where period = ? and run_id = ?",
+        f"select count(*) from {stored} where period = ? and run_id = ?",
         [period, run_id],
     )
 
 
-def published_net(connection: duckdb.DuckDBPyConnection, period: str) -> dict[str, Decimal]:
+def published_net(connection: Warehouse, period: str) -> dict[str, Decimal]:
     """The published net payouts of ``period`` per payout currency."""
     rows = connection.execute(
         f"select currency, sum(net_payout) from {FINANCE_SCHEMA}.payouts where period = ? "
@@ -415,11 +452,14 @@ def published_net(connection: duckdb.DuckDBPyConnection, period: str) -> dict[st
     return {str(currency): Decimal(net or 0) for currency, net in rows}
 
 
-def _reconcile(connection: duckdb.DuckDBPyConnection, period: str, run_id: str) -> None:
+def _reconcile(
+    connection: Warehouse, period: str, run_id: str, schema: str, *, accounting: bool = True
+) -> None:
     """The published month's payouts against their lines and its accounting (journals balance,
-    roll-forward ties, costs reconcile, accrued balance): the blocking checks, on finance.*."""
+    roll-forward ties, costs reconcile, accrued balance): the blocking checks, on finance.*
+    (on Spark on ``finance_store``, which the views do not show before the month's close)."""
     duplicated = connection.execute(
-        f"select employee_id from {FINANCE_SCHEMA}.payouts where period = ? and run_id = ? "
+        f"select employee_id from {schema}.payouts where period = ? and run_id = ? "
         "group by employee_id having count(*) > 1 order by 1",
         [period, run_id],
     ).fetchall()
@@ -429,8 +469,9 @@ def _reconcile(connection: duckdb.DuckDBPyConnection, period: str, run_id: str) 
             f"cannot close {period}: reconciliation failed: more than one payout row for an "
             f"employee ({len(duplicated)} employee(s), e.g. {shown}); nothing was published"
         )
-    for check in (check_payout_lines, check_net_payout, *ACCOUNTING_CHECKS):
-        outcome: CheckOutcome = check(connection, period, FINANCE_SCHEMA)
+    checks = (check_payout_lines, check_net_payout, *(ACCOUNTING_CHECKS if accounting else ()))
+    for check in checks:
+        outcome: CheckOutcome = check(connection, period, schema)
         if not outcome.passed:
             raise CloseRefused(
                 f"cannot close {period}: reconciliation failed: {outcome.first_line()}; "
@@ -439,26 +480,36 @@ def _reconcile(connection: duckdb.DuckDBPyConnection, period: str, run_id: str) 
 
 
 def publish_period(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     period: str,
     run_id: str,
     *,
     first_period: str | None = None,
+    accounting: bool = True,
 ) -> PublishReport:
     """Publish the drafts of ``period`` into ``finance.*`` in one transaction.
 
-    ``first_period`` defaults to ``period`` (no earlier month required) when not given; the
-    close passes the workspace's. Raises CloseRefused (nothing written) when the month is
-    already closed, an earlier month since first_period is open, no drafts were computed for
-    it, or a reconciliation fails.
+    ``accounting`` False (``accounting.enabled: false``): the accounting tables and checks are
+    left out (the tables stay as they are). ``first_period`` defaults to ``period`` (no earlier
+    month required) when not given; the close passes the workspace's. Raises CloseRefused
+    (nothing written) when the month is already closed, an earlier month since first_period is
+    open, no drafts were computed for it, or a reconciliation fails.
     """
     period = parse_period(period)
     first = parse_period(first_period, "first_period") if first_period else period
     drafts = draft_tables()
+    published = {
+        table: columns
+        for table, columns in PUBLISHED_TABLES.items()
+        if accounting or table not in ACCOUNTING_TABLES
+    }
+    drafts = {table: drafts[table] for table in published}
     ensure_finance_tables(connection)
     published_at = datetime.now(UTC).replace(tzinfo=None)
+    stored = SPARK_STORE_SCHEMA if connection.engine == "spark" else FINANCE_SCHEMA
     connection.begin()
     try:
+        connection.lock_publication()  # PostgreSQL: one publisher at a time, whatever the host
         why = refusal(connection, period, first)
         if why:
             raise OutOfOrder(why)
@@ -479,19 +530,20 @@ def publish_period(
                 connection,
                 table,
                 drafts[table],
-                tuple(column.split()[0] for column in columns),
+                _names(columns),
                 period,
                 run_id,
                 published_at,
             )
-            for table, columns in PUBLISHED_TABLES.items()
+            for table, columns in published.items()
         }
-        _reconcile(connection, period, run_id)
+        _reconcile(connection, period, run_id, stored, accounting=accounting)
         (net_total,) = connection.execute(
-            f"select coalesce(sum(net_payout), 0)::decimal(18,2) from {FINANCE_SCHEMA}.payouts "
+            f"select cast(coalesce(sum(net_payout), 0) as decimal(18,2)) from {stored}.payouts "
             "where period = ? and run_id = ?",
             [period, run_id],
         ).fetchone()  # type: ignore[misc]
+        # the month's row in finance.closes comes last: on Spark it makes the month visible
         connection.execute(
             f"insert into {FINANCE_SCHEMA}.closes (period, run_id, published_at, payouts, lines, "
             "net_total) values (?, ?, ?, ?, ?, ?)",

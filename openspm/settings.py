@@ -21,6 +21,12 @@ from pydantic import (
 )
 
 from openspm.source_settings import KeyedValueError, SourceSettings, check_kinds, check_sources
+from openspm.warehouse.config import (
+    ENGINES,
+    DuckDBSettings,
+    WarehouseSettings,
+    normalise_warehouse,
+)
 
 SETTINGS_FILE = "openspm.yaml"
 PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -49,6 +55,10 @@ class GlAccounts(_Strict):
 class AccountingSettings(GlAccounts):
     """Commission accounting policy (ASC 340-40 / IFRS 15), docs/contract.md section 5."""
 
+    # (extension) false: no commission accounting is computed or published (its models, checks,
+    # finance tables and files are left out); a server warehouse needs it until the accounting
+    # models are portable (docs/scaling.md, "Not yet portable")
+    enabled: bool = True
     practical_expedient: bool = True
     renewals_commensurate: bool = True
     expected_renewal_months: Annotated[int, Field(ge=0)] = 0
@@ -143,7 +153,7 @@ class Settings(_Strict):
     company: Annotated[str, Field(min_length=1)]
     reporting_currency: str
     first_period: str | None = None
-    warehouse: str = "warehouse.duckdb"
+    warehouse: WarehouseSettings = DuckDBSettings()  # a DuckDB file, or a server
     accounting: AccountingSettings = AccountingSettings()
     leaderboard: LeaderboardSettings = LeaderboardSettings()
     payroll: PayrollSettings = PayrollSettings()
@@ -166,6 +176,11 @@ class Settings(_Strict):
             raise ValueError(f"{text!r} is not a month written YYYY-MM")
         return text
 
+    @field_validator("warehouse", mode="before")
+    @classmethod
+    def _warehouse(cls, value: Any) -> Any:
+        return normalise_warehouse(value)
+
     @field_validator("sources", mode="before")
     @classmethod
     def _kinds(cls, value: Any) -> Any:
@@ -178,7 +193,10 @@ class Settings(_Strict):
 
 
 def _describe(error: dict[str, Any]) -> str:
-    key = ".".join(str(part) for part in error["loc"])
+    loc = list(error["loc"])
+    if len(loc) > 1 and loc[0] == "warehouse" and loc[1] in ENGINES:
+        loc.pop(1)  # the engine named by `type`, not a key of the file
+    key = ".".join(str(part) for part in loc)
     cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, KeyedValueError):  # about a key below loc; never echo the value
         return f"key '{'.'.join(p for p in (key, cause.path) if p)}': {cause}"
@@ -188,7 +206,7 @@ def _describe(error: dict[str, Any]) -> str:
     if error["type"] == "missing":
         return f"key '{key}': required key is missing"
     message = str(error["msg"]).removeprefix("Value error, ")
-    if key.startswith("sources"):  # may hold a secret: never repeat the value
+    if key.startswith(("sources", "warehouse")):  # may hold a secret: never repeat the value
         return f"key '{key}': {message}"
     return f"key '{key}': {message} (got {error.get('input')!r})"
 

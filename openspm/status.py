@@ -30,12 +30,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
-
 from openspm.money import format_totals
 from openspm.periods import month_start, next_period, period_of, period_range
 from openspm.publish import FINANCE_SCHEMA, draft_tables
-from openspm.warehouse import table_exists
+from openspm.warehouse import Warehouse, table_exists
 
 OPS_SCHEMA = "ops"
 ATTEMPTS_TABLE = f"{OPS_SCHEMA}.close_attempts"
@@ -66,18 +64,24 @@ class MonthStatus:
         return f"{self.period}  open"
 
 
-def ensure_ops_tables(connection: duckdb.DuckDBPyConnection) -> None:
+def ensure_ops_tables(connection: Warehouse) -> None:
     """Create ``ops.close_attempts`` when missing, taking over the rows of an older warehouse."""
     if table_exists(connection, ATTEMPTS_TABLE):
         return
-    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {OPS_SCHEMA}")
-    connection.execute(
-        f"""CREATE TABLE IF NOT EXISTS {ATTEMPTS_TABLE} (
-        period VARCHAR NOT NULL, kind VARCHAR NOT NULL, run_id VARCHAR NOT NULL,
-        attempted_at TIMESTAMP NOT NULL, ok BOOLEAN NOT NULL, message VARCHAR,
-        PRIMARY KEY (period, kind, run_id))"""
+    connection.create_schema(OPS_SCHEMA)
+    connection.create_table(
+        ATTEMPTS_TABLE,
+        (
+            "period VARCHAR NOT NULL",
+            "kind VARCHAR NOT NULL",
+            "run_id VARCHAR NOT NULL",
+            "attempted_at TIMESTAMP NOT NULL",
+            "ok BOOLEAN NOT NULL",
+            "message VARCHAR",
+        ),
+        primary_key=("period", "kind", "run_id"),
     )
-    if table_exists(connection, _OLD_ATTEMPTS_TABLE):
+    if table_exists(connection, _OLD_ATTEMPTS_TABLE):  # a DuckDB warehouse of an older release
         connection.execute(
             f"INSERT OR REPLACE INTO {ATTEMPTS_TABLE} "
             "SELECT period, kind, run_id, attempted_at, ok, message "
@@ -87,7 +91,7 @@ def ensure_ops_tables(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 def record_attempt(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     periods: list[str] | str,
     kind: str,
     run_id: str,
@@ -98,15 +102,19 @@ def record_attempt(
     ensure_ops_tables(connection)
     months = [periods] if isinstance(periods, str) else list(periods)
     now = datetime.now(UTC).replace(tzinfo=None)
-    for period in months:
+    for period in months:  # replaces the run's earlier outcome for the month, if any
         connection.execute(
-            f"insert or replace into {ATTEMPTS_TABLE} "
+            f"delete from {ATTEMPTS_TABLE} where period = ? and kind = ? and run_id = ?",
+            [period, kind, run_id],
+        )
+        connection.execute(
+            f"insert into {ATTEMPTS_TABLE} "
             "(period, kind, run_id, attempted_at, ok, message) values (?, ?, ?, ?, ?, ?)",
             [period, kind, run_id, now, ok, message],
         )
 
 
-def _latest_month(connection: duckdb.DuckDBPyConnection, tables: list[str]) -> str | None:
+def _latest_month(connection: Warehouse, tables: list[str]) -> str | None:
     months = []
     for table in tables:
         if table_exists(connection, table):
@@ -116,7 +124,7 @@ def _latest_month(connection: duckdb.DuckDBPyConnection, tables: list[str]) -> s
     return max(months, default=None)
 
 
-def _latest_deal_month(connection: duckdb.DuckDBPyConnection, today: str) -> str | None:
+def _latest_deal_month(connection: Warehouse, today: str) -> str | None:
     """The month of the latest won deal delivered, at most ``today`` (a typo of 2030 in a close
     date is the future-close warning's finding, not 50 months to list)."""
     if not table_exists(connection, DEALS_TABLE):
@@ -129,7 +137,7 @@ def _latest_deal_month(connection: duckdb.DuckDBPyConnection, today: str) -> str
 
 
 def month_statuses(
-    connection: duckdb.DuckDBPyConnection, first_period: str, today: str | None = None
+    connection: Warehouse, first_period: str, today: str | None = None
 ) -> list[MonthStatus]:
     """The state of every month from ``first_period`` to the latest month with data.
 
@@ -155,9 +163,10 @@ def month_statuses(
     )
     if attempts is not None:  # an older warehouse not yet written to keeps the old table
         for row in connection.execute(
-            f"select period, run_id, attempted_at, ok, message from {attempts} "
-            "qualify row_number() over (partition by period order by attempted_at desc, "
-            "case when ok then 1 else 0 end) = 1"
+            "select period, run_id, attempted_at, ok, message from ("
+            "select *, row_number() over (partition by period order by attempted_at desc, "
+            f"case when ok then 1 else 0 end) as attempt_rank from {attempts}) as attempts "
+            "where attempt_rank = 1"
         ).fetchall():
             latest_attempts[row[0]] = row
     data = _latest_month(

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import duckdb
-
 from openspm.publish import FINANCE_SCHEMA, draft_tables, published_net
-from openspm.warehouse import table_exists
+from openspm.warehouse import Warehouse, table_exists
 
 
 def payout_totals(
-    connection: duckdb.DuckDBPyConnection, period: str, schema: str = FINANCE_SCHEMA
+    connection: Warehouse, period: str, schema: str = FINANCE_SCHEMA
 ) -> list[tuple[str, int, Decimal, Decimal, Decimal, Decimal]]:
     """Per payout currency: payouts, commission, SPIFF, adjustments and net of ``period``."""
     table = f"{FINANCE_SCHEMA}.payouts" if schema == FINANCE_SCHEMA else draft_tables()["payouts"]
@@ -33,7 +31,7 @@ def payout_totals(
 
 
 def net_by_currency(
-    connection: duckdb.DuckDBPyConnection, period: str, schema: str = FINANCE_SCHEMA
+    connection: Warehouse, period: str, schema: str = FINANCE_SCHEMA
 ) -> dict[str, Decimal]:
     """Net payouts of ``period`` per payout currency: published (finance) or drafts (marts)."""
     if schema == FINANCE_SCHEMA:

@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from openspm.settings import SETTINGS_FILE, Settings, load_settings
+from openspm.warehouse.config import DuckDBSettings, WarehouseSettings
 
 WORKSPACE_ENV = "OPENSPM_WORKSPACE"
 
@@ -22,8 +23,9 @@ def resolve_workspace_dir(explicit: str | os.PathLike[str] | None = None) -> Pat
 class Workspace:
     """Paths of a workspace folder and its parsed settings.
 
-    ``warehouse_override`` points the work at another warehouse file (``openspm validate``
-    runs every check on a scratch copy, so the workspace's own warehouse is not changed).
+    ``warehouse_override`` points the work at another DuckDB warehouse file (``openspm
+    validate`` runs every check on a scratch copy, so the workspace's own warehouse is not
+    changed).
     """
 
     root: Path
@@ -62,16 +64,33 @@ class Workspace:
         return self.root / "out"
 
     @property
-    def warehouse_path(self) -> Path:
+    def warehouse_settings(self) -> WarehouseSettings:
+        """``warehouse:`` of openspm.yaml (a scratch copy's file when overridden)."""
         if self.warehouse_override is not None:
-            return self.warehouse_override
-        path = Path(self.settings.warehouse).expanduser()
+            return DuckDBSettings(path=str(self.warehouse_override))
+        return self.settings.warehouse
+
+    @property
+    def engine(self) -> str:
+        """The warehouse's engine: ``duckdb`` (the default), ``postgres`` or ``spark``."""
+        return self.warehouse_settings.type
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The DuckDB warehouse file (a server warehouse has none: RuntimeError)."""
+        settings = self.warehouse_settings
+        if not isinstance(settings, DuckDBSettings):
+            raise RuntimeError(f"the warehouse is a {settings.type} server, not a DuckDB file")
+        path = Path(settings.path).expanduser()
         return path if path.is_absolute() else (self.root / path)
 
     @property
     def state_dir(self) -> Path:
-        """Working files of runs on the warehouse (dbt's artifacts), kept beside it."""
-        return self.warehouse_path.parent / ".openspm"
+        """Working files of runs on the warehouse (dbt's artifacts), kept beside a DuckDB
+        file (a scratch copy keeps its own), else in the workspace."""
+        if isinstance(self.warehouse_settings, DuckDBSettings):
+            return self.warehouse_path.parent / ".openspm"
+        return self.root / ".openspm"
 
     @property
     def logs_dir(self) -> Path:

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
-
+from openspm.accounting.policy import accounting_refusal
 from openspm.close_report import ReportFiles, write_close_report
 from openspm.lock import workspace_lock
 from openspm.money import format_totals
@@ -26,7 +25,7 @@ from openspm.quality.report import NOT_PUBLISHED
 from openspm.statements import month_dir
 from openspm.status import record_attempt
 from openspm.totals import net_by_currency
-from openspm.warehouse import WarehouseError, read_only
+from openspm.warehouse import DATABASE_ERRORS, WarehouseError, connect, exists, read_only
 from openspm.workspace import Workspace
 from pipelines.run_log import Listener
 from pipelines.runner import PipelineError, RunSummary, run_job
@@ -70,12 +69,12 @@ def record(
     warn: Progress | None = None,
 ) -> None:
     """Note the attempt in ops.close_attempts (best effort: ``openspm status`` reads it)."""
-    if not periods or run_id is None or not ws.warehouse_path.exists():
+    if not periods or run_id is None or not exists(ws):
         return
     try:
-        with duckdb.connect(str(ws.warehouse_path)) as connection:
+        with connect(ws) as connection:
             record_attempt(connection, periods, kind, run_id, ok, message)
-    except duckdb.Error as exc:
+    except DATABASE_ERRORS as exc:
         if warn is not None:
             warn(f"attempt not recorded: {exc}")
 
@@ -87,7 +86,7 @@ def explain(ws: Workspace, error: PipelineError) -> str:
     try:
         with read_only(ws) as connection:
             outcomes = load_outcomes(connection, error.run_id) if connection is not None else []
-    except (duckdb.Error, WarehouseError):
+    except (*DATABASE_ERRORS, WarehouseError):
         return str(error)
     failing = [o for o in blocking_failures(outcomes) if o.failed]
     if not failing:
@@ -108,6 +107,9 @@ def compute_drafts(
 ) -> RunSummary:
     """Run pipeline_job (one partition, or a range as one run) and record it for ``months``."""
     last = partition_range[1] if partition_range else partition
+    refused = accounting_refusal(ws.settings, ws.engine)
+    if refused:
+        raise CloseError(refused)  # before any work: nothing is recorded as failing
     with workspace_lock(ws.root, f"drafts through {last[:7]}" if last else "drafts"):
         try:
             summary = run_job(
@@ -128,6 +130,9 @@ def compute_drafts(
 
 def close_refusal(ws: Workspace, month: str, first: str) -> str | None:
     """Why ``month`` cannot be closed now, read before any work starts (None: it can)."""
+    refused = accounting_refusal(ws.settings, ws.engine)
+    if refused:
+        return refused
     with read_only(ws) as connection:
         return refusal(connection, month, first)
 

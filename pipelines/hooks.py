@@ -10,14 +10,13 @@ the publication is repaired from finance by the next command.
 from __future__ import annotations
 
 import dagster as dg
-import duckdb
 
 from openspm.close_report import write_close_report
 from openspm.periods import period_of_partition_key
 from openspm.publish import closed_periods
 from openspm.quality.report import NOT_PUBLISHED
 from openspm.statements import discard_staged
-from openspm.warehouse import WarehouseError, read_only
+from openspm.warehouse import DATABASE_ERRORS, WarehouseError, read_only
 
 
 @dg.failure_hook(name="close_failure_report", required_resource_keys={"workspace"})
@@ -32,7 +31,7 @@ def close_failure_report(context: dg.HookContext) -> None:
         with read_only(ws) as connection:
             if period in closed_periods(connection):
                 return
-    except (WarehouseError, duckdb.Error) as exc:
+    except (WarehouseError, *DATABASE_ERRORS) as exc:
         context.log.warning(f"close report of {period}: warehouse not readable: {exc}")
     discard_staged(ws, period)
     try:

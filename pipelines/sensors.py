@@ -11,12 +11,12 @@ from __future__ import annotations
 import time
 
 import dagster as dg
-import duckdb
 
 from assets.publish import REFUSED
 from openspm.lock import WorkspaceBusy, workspace_lock
 from openspm.periods import period_of_partition_key
 from openspm.status import record_attempt
+from openspm.warehouse import connect
 from openspm.workspace import Workspace
 from pipelines.jobs import close_job
 
@@ -54,7 +54,7 @@ def close_failure_sensor(context: dg.RunFailureSensorContext) -> None:
         try:
             with (
                 workspace_lock(workspace.root, f"recording failed run {run.run_id[:8]}"),
-                duckdb.connect(str(workspace.warehouse_path)) as connection,
+                connect(workspace) as connection,
             ):
                 record_attempt(
                     connection, period_of_partition_key(key), "close", run.run_id, False, message

@@ -13,20 +13,22 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
-
 from openspm.close_report import write_close_report
 from openspm.lock import workspace_lock
 from openspm.periods import first_period, next_period, partition_key, period_of, period_range
 from openspm.publish import closed_periods, latest_drafted_period
 from openspm.quality import CheckOutcome, load_outcomes
 from openspm.quality.report import VALIDATED
-from openspm.warehouse import read_only
+from openspm.warehouse import DATABASE_ERRORS, connect, read_only
 from openspm.workspace import Workspace
 from pipelines.run_log import Listener
 from pipelines.runner import PipelineError, run_job
 
 SCRATCH_DIR = "validate"
+
+
+class ValidationUnavailable(RuntimeError):
+    """The full validation needs a scratch copy, which only a DuckDB warehouse file allows."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,12 @@ def check_workspace(
     ``report_dir``, when given, receives the report (Markdown and HTML).
     """
     current = today or period_of(date.today())
+    if workspace.engine != "duckdb":
+        raise ValidationUnavailable(
+            f"openspm validate runs every check on a scratch copy of a DuckDB warehouse; this "
+            f"workspace's warehouse is a {workspace.engine} server: use `openspm validate "
+            "--quick`, or `openspm run` (drafts only: nothing is published)"
+        )
     with workspace_lock(workspace.root, "validate"):
         month = next_month_to_close(workspace, current)
         scratch = workspace.root / ".openspm" / SCRATCH_DIR
@@ -85,27 +93,27 @@ def check_workspace(
             run_id, log_path = summary.run_id, summary.log_path
         except PipelineError as exc:
             run_id, failure, log_path = exc.run_id, str(exc), exc.log_path
-        period = _checked_period(copy, run_id) or month
+        period = _checked_period(scratch_ws, run_id) or month
         if run_id is None:
             return CheckedWorkspace(period, [], failure or "no month was checked", None, log_path)
         if report_dir is not None:
             files = write_close_report(scratch_ws, period, run_id, VALIDATED, None, report_dir)
             return CheckedWorkspace(period, files.outcomes, failure, files.html, log_path)
-        with duckdb.connect(str(copy), read_only=True) as connection:
+        with connect(scratch_ws, read_only=True) as connection:
             outcomes = load_outcomes(connection, run_id)
         return CheckedWorkspace(period, outcomes, failure, None, log_path)
 
 
-def _checked_period(warehouse: Path, run_id: str | None) -> str | None:
+def _checked_period(scratch: Workspace, run_id: str | None) -> str | None:
     """The month the run's checks looked at (else the latest drafted month)."""
-    if not warehouse.exists():
+    if not scratch.warehouse_path.exists():
         return None
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with connect(scratch, read_only=True) as connection:
         try:
             row = connection.execute(
                 "select max(period) from quality.check_results where run_id = ?", [run_id]
             ).fetchone()
-        except duckdb.Error:
+        except DATABASE_ERRORS:
             row = None
         if row and row[0]:
             return str(row[0])

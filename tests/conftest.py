@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,9 +14,11 @@ from typing import Any
 
 import duckdb
 import pytest
+from servers import PostgresServer, SparkConnectServer
 
 from openspm.dbt_project import ensure_manifest
 from openspm.demo import DemoSize, generate_workspace
+from openspm.warehouse import duckdb_file
 from openspm.workspace import WORKSPACE_ENV, Workspace
 from pipelines.runner import run_job
 
@@ -37,7 +40,7 @@ def _isolated_environment() -> Iterator[None]:
 @contextmanager
 def warehouse(workspace: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection, closed on exit (DuckDB admits one writing process)."""
-    connection = duckdb.connect(str(workspace.warehouse_path), read_only=True)
+    connection = duckdb_file(str(workspace.warehouse_path), read_only=True)
     try:
         yield connection
     finally:
@@ -90,3 +93,57 @@ def cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess
         timeout=timeout,
         check=False,
     )
+
+
+# ---------------------------------------------------------------- server warehouses
+# One server of each engine per session, started on first use and stopped at the end. CI has
+# PostgreSQL's binaries and Java: a missing one FAILS the engine tests (never a silent skip).
+
+PG_PASSWORD_ENV = "OPENSPM_TEST_PG_PASSWORD"  # the ${ENV} the test workspaces reference
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server (initdb into a temporary folder, a free port of 127.0.0.1).
+
+    The folder is not pytest's (private to root): the ``postgres`` user must reach it."""
+    folder = Path(tempfile.mkdtemp(prefix="openspm-test-pg-"))
+    server = PostgresServer(folder)
+    try:
+        server.start()
+    except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+        detail = getattr(exc, "stderr", b"") or b""
+        pytest.fail(
+            f"cannot start the PostgreSQL server the postgres tests need ({exc}; "
+            f"{detail.decode(errors='replace').strip()[:300]}): install PostgreSQL so that "
+            "initdb and pg_ctl are on PATH (and a 'postgres' user exists when running as root)",
+            pytrace=False,
+        )
+    os.environ[PG_PASSWORD_ENV] = server.password
+    yield server
+    server.stop()
+    os.environ.pop(PG_PASSWORD_ENV, None)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkConnectServer]:
+    """A local Spark Connect server (PySpark's own, local mode) for the spark tests."""
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.fail("the spark tests need Java 17+ (java on PATH or JAVA_HOME)", pytrace=False)
+    server = SparkConnectServer(tmp_path_factory.mktemp("spark"))
+    try:
+        server.start()
+    except (OSError, RuntimeError, ImportError) as exc:
+        server.stop()
+        log = server.folder / "server.log"
+        tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
+        pytest.fail(
+            f"cannot start the Spark Connect server the spark tests need: {exc}; "
+            + " | ".join(tail),
+            pytrace=False,
+        )
+    yield server
+    server.stop()

@@ -52,4 +52,4 @@ def all_rows(workspace: Workspace, folder: str) -> list[dict[str, str]]:
 def watermark(workspace: Workspace, system: str, obj: str):
     source = workspace.settings.sources[system]  # type: ignore[index]
     key = WatermarkKey(system, source.kind, source.base_url or "", obj)
-    return read_watermark(workspace.warehouse_path, key)
+    return read_watermark(workspace, key)

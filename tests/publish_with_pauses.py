@@ -13,9 +13,8 @@ from __future__ import annotations
 import sys
 import time
 
-import duckdb
-
 from openspm import publish
+from openspm.warehouse import duckdb_file
 
 
 def main(warehouse: str, pause: float, period: str = "2026-01", first: str = "2026-01") -> None:
@@ -28,7 +27,7 @@ def main(warehouse: str, pause: float, period: str = "2026-01", first: str = "20
         return count
 
     publish._insert = insert_then_pause  # type: ignore[assignment]
-    connection = duckdb.connect(warehouse)
+    connection = duckdb_file(warehouse)
     publish.publish_period(connection, period, "killed-run", first_period=first)
     print("publish: committed", flush=True)
     time.sleep(30)

@@ -16,10 +16,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from typer.testing import CliRunner
 
 from openspm.cli import app
+from openspm.warehouse import duckdb_file
 
 runner = CliRunner()
 
@@ -218,7 +218,7 @@ class Scenario:
         assert code == 0, output
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        with duckdb.connect(str(self.root / "warehouse.duckdb"), read_only=True) as con:
+        with duckdb_file(str(self.root / "warehouse.duckdb"), read_only=True) as con:
             return con.execute(sql, params or []).fetchall()
 
     def payout(self, employee: str, period: str) -> dict[str, Decimal] | None:

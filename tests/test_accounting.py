@@ -35,12 +35,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 from scenarios import Scenario, deal, plan_yaml
 
 from openspm.publish import PUBLISHED_TABLES, CloseRefused, publish_period
 from openspm.quality import accounting_checks as ac
+from openspm.warehouse import duckdb_file
 
 pytestmark = pytest.mark.slow
 
@@ -488,7 +488,7 @@ def test_a_killed_publication_then_the_close_publishes_every_table_once(books: B
 
 
 def test_every_published_month_passes_the_accounting_gates(books: Books) -> None:
-    with duckdb.connect(str(books.s.root / "warehouse.duckdb"), read_only=True) as connection:
+    with duckdb_file(str(books.s.root / "warehouse.duckdb"), read_only=True) as connection:
         for period in ("2023-01", "2023-02", "2023-03", "2023-04"):
             for check in ac.ACCOUNTING_CHECKS:
                 result = check(connection, period, "finance")
@@ -538,7 +538,7 @@ TAMPERING = {
 @pytest.mark.parametrize("gate", list(TAMPERING))
 def test_a_tampered_month_is_not_published(books: Books, gate: str, tmp_path: Path) -> None:
     warehouse = copy_warehouse(books.drafts_of_april, tmp_path / "warehouse.duckdb")
-    with duckdb.connect(str(warehouse)) as connection:
+    with duckdb_file(str(warehouse)) as connection:
         assert all(c(connection, "2023-04").passed for c in ac.ACCOUNTING_CHECKS)
         connection.execute(TAMPERING[gate])
         failing = [c(connection, "2023-04") for c in ac.ACCOUNTING_CHECKS]
@@ -558,7 +558,7 @@ def test_months_closed_before_accounting_hand_their_negative_carry_over(
     """A warehouse whose months were closed before accounting existed (here: January to March
     without their accounting rows): April's close books the negative carry it takes over."""
     root = books.closed_through_march
-    with duckdb.connect(str(root / "warehouse.duckdb")) as connection:
+    with duckdb_file(str(root / "warehouse.duckdb")) as connection:
         for table in ("commission_costs", "deferred_commission_layers", "deferred_commissions",
                       "amortization_schedule", "journal_entries"):
             connection.execute(f"delete from finance.{table}")
@@ -582,7 +582,7 @@ def test_drafts_carry_accounting_for_the_next_month_to_close(books: Books, tmp_p
     """With the default draft_months (1) a run drafts the accounting of the next month to
     close only; its checks, asked about a later month, check that one and say so."""
     warehouse = copy_warehouse(books.drafts_of_april, tmp_path / "warehouse.duckdb")
-    with duckdb.connect(str(warehouse)) as connection:
+    with duckdb_file(str(warehouse)) as connection:
         drafted = connection.execute(
             "select distinct period from marts.fct_journal_entries order by 1"
         ).fetchall()

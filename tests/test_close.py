@@ -34,7 +34,7 @@ from openspm.periods import (
 from openspm.publish import PUBLISHED_TABLES, CloseRefused, publish_period
 from openspm.statements import repair_month_files
 from openspm.status import month_statuses, record_attempt
-from openspm.warehouse import table_exists
+from openspm.warehouse import duckdb_file, table_exists
 from openspm.workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
@@ -176,13 +176,13 @@ def add_drafts(connection: duckdb.DuckDBPyConnection, periods: list[str] = PERIO
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
     path = tmp_path / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as connection:
+    with duckdb_file(str(path)) as connection:
         add_drafts(connection)
     return path
 
 
 def snapshot(path: Path) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(path), read_only=True) as connection:
+    with duckdb_file(str(path), read_only=True) as connection:
         return {
             t: connection.execute(f"select * from finance.{t} order by all").fetchall()
             for t in FINANCE_TABLES
@@ -224,7 +224,7 @@ def test_first_period_defaults_to_the_earliest_assignment(tmp_path: Path) -> Non
     )
     ws = Workspace.open(tmp_path)
     assert first_period(ws) == "2025-05"
-    with duckdb.connect(":memory:") as connection:  # the comp table wins when present
+    with duckdb_file(":memory:") as connection:  # the comp table wins when present
         connection.execute("create schema comp")
         connection.execute(
             "create table comp.plan_assignments as select date '2025-03-31' as effective_from"
@@ -240,7 +240,7 @@ def test_first_period_defaults_to_the_earliest_assignment(tmp_path: Path) -> Non
 
 
 def test_publish_copies_exactly_the_period_stamped_with_the_run(warehouse: Path) -> None:
-    with duckdb.connect(str(warehouse)) as connection:
+    with duckdb_file(str(warehouse)) as connection:
         report = publish_period(connection, "2026-01", "run-1", first_period="2026-01")
         assert (report.payouts, report.lines, report.attainment, report.credits) == (3, 9, 3, 3)
         for table in ("payouts", "payout_lines", "attainment", "credits"):
@@ -262,12 +262,12 @@ def test_publish_copies_exactly_the_period_stamped_with_the_run(warehouse: Path)
 
 
 def test_closing_twice_is_refused_and_rewrites_nothing(warehouse: Path) -> None:
-    with duckdb.connect(str(warehouse)) as connection:
+    with duckdb_file(str(warehouse)) as connection:
         publish_period(connection, "2026-01", "run-1", first_period="2026-01")
         connection.execute("update marts.fct_payouts set net_payout = 0")  # drafts changed
     before, before_bytes = snapshot(warehouse), digest(warehouse)
     with (
-        duckdb.connect(str(warehouse)) as connection,
+        duckdb_file(str(warehouse)) as connection,
         pytest.raises(CloseRefused, match=r"2026-01 is already closed \(run run-1"),
     ):
         publish_period(connection, "2026-01", "run-2", first_period="2026-01")
@@ -276,7 +276,7 @@ def test_closing_twice_is_refused_and_rewrites_nothing(warehouse: Path) -> None:
 
 
 def test_earlier_open_month_and_missing_drafts_are_refused(warehouse: Path) -> None:
-    with duckdb.connect(str(warehouse)) as connection:
+    with duckdb_file(str(warehouse)) as connection:
         with pytest.raises(CloseRefused, match="not closed: 2026-01, 2026-02; close 2026-01"):
             publish_period(connection, "2026-03", "r", first_period="2026-01")
         with pytest.raises(CloseRefused, match="before first_period"):
@@ -288,14 +288,14 @@ def test_earlier_open_month_and_missing_drafts_are_refused(warehouse: Path) -> N
             publish_period(connection, "2026-04", "r4", first_period="2026-01")
         assert connection.execute("select count(*) from finance.closes").fetchone() == (3,)
     with (
-        duckdb.connect(str(warehouse.with_name("empty.duckdb"))) as connection,
+        duckdb_file(str(warehouse.with_name("empty.duckdb"))) as connection,
         pytest.raises(CloseRefused, match=r"no marts\.fct_payouts"),
     ):
         publish_period(connection, "2026-01", "r", first_period="2026-01")
 
 
 def test_a_failed_reconciliation_rolls_back(warehouse: Path) -> None:
-    with duckdb.connect(str(warehouse)) as connection:
+    with duckdb_file(str(warehouse)) as connection:
         connection.execute(
             "update marts.fct_payouts set commission = commission + 0.01 "
             "where employee_id = 'E2' and period = '2026-01'"
@@ -308,7 +308,7 @@ def test_a_failed_reconciliation_rolls_back(warehouse: Path) -> None:
 def test_a_month_without_accounting_drafts_is_refused(warehouse: Path) -> None:
     """Payouts drafted without their accounting (a build drafts the accounting of the next
     month to close only): the close says so instead of publishing half a month."""
-    with duckdb.connect(str(warehouse)) as connection:
+    with duckdb_file(str(warehouse)) as connection:
         connection.execute("delete from marts.fct_commission_costs where period = '2026-01'")
         with pytest.raises(CloseRefused, match="accounting was not drafted"):
             publish_period(connection, "2026-01", "r", first_period="2026-01")
@@ -318,7 +318,7 @@ def test_a_month_without_accounting_drafts_is_refused(warehouse: Path) -> None:
 def test_a_failure_in_the_middle_leaves_finance_unchanged(
     warehouse: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with duckdb.connect(str(warehouse)) as connection:
+    with duckdb_file(str(warehouse)) as connection:
         publish_period(connection, "2026-01", "r1", first_period="2026-01")
     before = snapshot(warehouse)
     real_insert, calls = publish._insert, []
@@ -330,13 +330,13 @@ def test_a_failure_in_the_middle_leaves_finance_unchanged(
         return real_insert(*args, **kwargs)
 
     monkeypatch.setattr(publish, "_insert", failing_insert)
-    with duckdb.connect(str(warehouse)) as connection:
+    with duckdb_file(str(warehouse)) as connection:
         with pytest.raises(RuntimeError, match="disk on fire"):
             publish_period(connection, "2026-02", "r2", first_period="2026-01")
         assert snapshot_of(connection) == before  # same connection still consistent
     assert snapshot(warehouse) == before
     monkeypatch.setattr(publish, "_insert", real_insert)
-    with duckdb.connect(str(warehouse)) as connection:
+    with duckdb_file(str(warehouse)) as connection:
         assert publish_period(connection, "2026-02", "r2", first_period="2026-01").payouts == 3
 
 
@@ -379,13 +379,13 @@ def test_a_kill_at_any_point_leaves_all_or_nothing(warehouse: Path, kill_after) 
             3, 9, 3, 3, 0, 0, 0, 3, 9, 0, 0, 0, 6, 1
         ]  # fmt: skip
         with (
-            duckdb.connect(str(warehouse)) as connection,
+            duckdb_file(str(warehouse)) as connection,
             pytest.raises(CloseRefused, match="already closed"),
         ):
             publish_period(connection, "2026-01", "again", first_period="2026-01")
     else:
         assert all(rows == [] for rows in tables.values()), kill_after
-        with duckdb.connect(str(warehouse)) as connection:
+        with duckdb_file(str(warehouse)) as connection:
             report = publish_period(connection, "2026-01", "again", first_period="2026-01")
         assert report.payouts == 3
 
@@ -398,14 +398,14 @@ def make_close_workspace(root: Path) -> Workspace:
     (root / "openspm.yaml").write_text(
         "company: A\nreporting_currency: USD\nfirst_period: 2026-01\n"
     )
-    with duckdb.connect(str(root / "warehouse.duckdb")) as connection:
+    with duckdb_file(str(root / "warehouse.duckdb")) as connection:
         add_drafts(connection)
     return Workspace.open(root)
 
 
 def test_status_lists_published_open_and_failing_months(tmp_path: Path) -> None:
     ws = make_close_workspace(tmp_path / "ws")
-    with duckdb.connect(str(ws.warehouse_path)) as connection:
+    with duckdb_file(str(ws.warehouse_path)) as connection:
         publish_period(connection, "2026-01", "run-jan", first_period="2026-01")
         record_attempt(connection, "2026-03", "close", "run-mar", False, "dbt build failed: x")
         record_attempt(connection, "2026-02", "run", "run-feb-1", False, "dbt build failed: y")
@@ -430,7 +430,7 @@ def test_status_lists_published_open_and_failing_months(tmp_path: Path) -> None:
 
 def test_close_refusals_exit_non_zero_with_one_line(tmp_path: Path) -> None:
     ws = make_close_workspace(tmp_path / "ws")
-    with duckdb.connect(str(ws.warehouse_path)) as connection:
+    with duckdb_file(str(ws.warehouse_path)) as connection:
         publish_period(connection, "2026-01", "run-jan", first_period="2026-01")
     assert repair_month_files(ws) == ["2026-01"]  # what a close writes after publishing
     before = snapshot(ws.warehouse_path)
@@ -462,7 +462,7 @@ def test_close_refusals_exit_non_zero_with_one_line(tmp_path: Path) -> None:
         assert refused.exit_code == 1 and "close 2026-02 first" in refused.output
     again = runner.invoke(app, ["status", "--workspace", str(ws.root)])
     assert again.output == result.output
-    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+    with duckdb_file(str(ws.warehouse_path), read_only=True) as connection:
         assert not table_exists(connection, "ops.close_attempts")  # nothing was ever recorded
 
 
@@ -575,7 +575,7 @@ def test_publish_asset_publishes_one_partition_and_refuses_a_second_time(
         raise_on_error=False,
     )
     assert not unchecked.success
-    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+    with duckdb_file(str(ws.warehouse_path), read_only=True) as connection:
         assert connection.execute("select count(*) from finance.closes").fetchone() == (0,)
         (message,) = connection.execute(
             "select message from ops.close_attempts where run_id = ?", [unchecked.run_id]
@@ -594,7 +594,7 @@ def test_publish_asset_publishes_one_partition_and_refuses_a_second_time(
     }
     assert materializations["closes"]["payouts"].value == 3
     assert materializations["payout_lines"]["rows"].value == 9
-    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+    with duckdb_file(str(ws.warehouse_path), read_only=True) as connection:
         assert connection.execute("select period, run_id from finance.closes").fetchall() == [
             ("2026-01", result.run_id)
         ]
@@ -608,7 +608,7 @@ def test_publish_asset_publishes_one_partition_and_refuses_a_second_time(
     )
     assert not again.success
     assert snapshot(ws.warehouse_path) == before
-    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+    with duckdb_file(str(ws.warehouse_path), read_only=True) as connection:
         assert connection.execute(  # refused as asked ("already closed"): nothing recorded
             "select count(*) from ops.close_attempts where run_id = ?", [again.run_id]
         ).fetchone() == (0,)
@@ -627,13 +627,13 @@ def test_publish_asset_publishes_one_partition_and_refuses_a_second_time(
             dagster_run=run.dagster_run,
         ).for_run_failure()
         close_failure_sensor(context)
-        with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+        with duckdb_file(str(ws.warehouse_path), read_only=True) as connection:
             return connection.execute(
                 "select period, ok from ops.close_attempts where run_id = ?", [run.run_id]
             ).fetchall()
 
     assert sense(again) == []
-    with duckdb.connect(str(ws.warehouse_path)) as connection:
+    with duckdb_file(str(ws.warehouse_path)) as connection:
         connection.execute("delete from ops.close_attempts")
     assert sense(unchecked) == [("2026-01", False)]
 
@@ -663,7 +663,7 @@ def test_a_demo_closes_in_order_through_the_cli(tmp_path: Path) -> None:
     closed = runner.invoke(app, ["close", "--period", months[1], *root])
     assert closed.exit_code == 0, closed.output
 
-    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+    with duckdb_file(str(ws.warehouse_path), read_only=True) as connection:
         closes = connection.execute("select period from finance.closes order by 1").fetchall()
         assert closes == [(months[0],), (months[1],)]
         per_month = connection.execute(
@@ -684,7 +684,7 @@ def test_a_demo_closes_in_order_through_the_cli(tmp_path: Path) -> None:
 
     # a failing blocking check (a hierarchy cycle) fails the dbt step: nothing publishes
     jobs = ws.entity_dir("hris", "job_history")
-    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+    with duckdb_file(str(ws.warehouse_path), read_only=True) as connection:
         ((top,),) = connection.execute(
             "select min(employee_id) from raw.hris__job_history where coalesce(manager_id, '') = ''"
         ).fetchall()
@@ -715,7 +715,7 @@ def test_a_failing_reason_goes_stale_when_an_earlier_month_is_published(tmp_path
     """Issue 12 item 7: 2026-03 failed while 2026-02 was open; publishing 2026-02 afterwards
     makes that failure a judgement of a past that changed: 2026-03 is open again."""
     ws = make_close_workspace(tmp_path / "ws")
-    with duckdb.connect(str(ws.warehouse_path)) as connection:
+    with duckdb_file(str(ws.warehouse_path)) as connection:
         publish_period(connection, "2026-01", "run-jan", first_period="2026-01")
         record_attempt(connection, "2026-03", "close", "run-mar", False, "a blocking check failed")
         before = {m.period: m.state for m in month_statuses(connection, "2026-01")}
@@ -737,7 +737,7 @@ def test_close_through_stops_at_the_first_month_that_cannot_be_published(
     from pipelines import close as driver
 
     ws = make_close_workspace(tmp_path / "ws")
-    with duckdb.connect(str(ws.warehouse_path)) as connection:
+    with duckdb_file(str(ws.warehouse_path)) as connection:
         publish_period(connection, "2026-01", "run-jan", first_period="2026-01")
     asked: list[str] = []
 

@@ -12,7 +12,6 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from openspm.comp import (
@@ -28,6 +27,7 @@ from openspm.comp import (
 )
 from openspm.comp.cache import forget_digest, loaded_digest, record_digest, source_digest
 from openspm.comp.schema import plan_json_schema, plan_json_schema_text
+from openspm.warehouse import duckdb_file
 from openspm.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
@@ -248,7 +248,7 @@ def test_measure_defaults_to_bookings_and_names_billings_and_collections(tmp_pat
     config = load_comp_config(workspace)
     measures = [c.measure for c in config.plan("AE-2026").components]
     assert measures == ["bookings", "collections"]
-    with duckdb.connect() as connection:
+    with duckdb_file(":memory:") as connection:
         write_comp_tables(config, connection)
         rows = connection.execute(
             "select component_id, measure from comp.plan_components order by component_number"
@@ -555,7 +555,7 @@ def test_quota_periods_align_to_plan_start() -> None:
 def test_write_comp_tables_into_duckdb(tmp_path: Path) -> None:
     config = load_comp_config(make_workspace(tmp_path / "ws"))
     path = tmp_path / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as connection:
+    with duckdb_file(str(path)) as connection:
         counts = write_comp_tables(config, connection)
         again = write_comp_tables(config, connection)  # replaces, does not append
     assert (
@@ -574,7 +574,7 @@ def test_write_comp_tables_into_duckdb(tmp_path: Path) -> None:
             "comp.opening_balances": 0,
         }
     )
-    with duckdb.connect(str(path), read_only=True) as connection:
+    with duckdb_file(str(path), read_only=True) as connection:
 
         def types(table: str) -> dict[str, str]:
             rows = connection.execute(f"DESCRIBE comp.{table}").fetchall()
@@ -702,7 +702,7 @@ def test_the_loaded_tables_are_kept_only_while_their_inputs_are_unchanged(tmp_pa
     ws = make_workspace(tmp_path / "ws")
     known = {"E1", "E2"}
     digest = source_digest(ws.comp_dir, known)
-    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+    with duckdb_file(str(tmp_path / "w.duckdb")) as con:
         assert loaded_digest(con) is None  # nothing loaded yet
         write_comp_tables(load_comp_config(ws, known_employees=known), con)
         record_digest(con, digest)

@@ -9,12 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from connector_helpers import all_rows, workspace_with
 
 from integrations.fakes import Fault, SalesforceFake
 from openspm.entities import ENTITIES
+from openspm.warehouse import duckdb_file
 from pipelines.definitions import defs
 from pipelines.runner import PipelineError, run_job
 
@@ -78,7 +78,7 @@ def test_pull_job_materializes_pulls_then_loads(
     assert summary.steps == 2 * len(ENTITIES)
     assert len(all_rows(ws, "crm/deals")) == 1
     assert all_rows(ws, "crm/deals")[0]["deal_type"] == "new_business"
-    with duckdb.connect(str(ws.warehouse_path), read_only=True) as con:
+    with duckdb_file(str(ws.warehouse_path), read_only=True) as con:
         assert con.execute("select count(*) from raw.crm__deals").fetchone() == (1,)
         # only Opportunity had records: the other objects wrote no batch and keep no watermark
         objects = con.execute("select object from connectors.watermarks").fetchall()

@@ -33,6 +33,7 @@ import pytest
 from raw_fixtures import create_raw_tables, load_batch
 
 from openspm.comp import load_comp_config, write_comp_tables
+from openspm.warehouse import duckdb_file
 
 pytestmark = pytest.mark.slow
 
@@ -263,7 +264,7 @@ class Build:
     run_results: dict[str, Any]
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+        with duckdb_file(str(self.warehouse), read_only=True) as con:
             return con.sql(sql).fetchall()
 
     def statuses(self) -> dict[str, str]:
@@ -306,10 +307,10 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, Build]:
     good, bad = root / "good", root / "bad"
     for folder in (good, bad):
         folder.mkdir()
-    with duckdb.connect(str(good / "warehouse.duckdb")) as con:
+    with duckdb_file(str(good / "warehouse.duckdb")) as con:
         load_landing(con, jobs=JOBS, deals=DEALS, users=USERS, fx_rates=FX_RATES)
         write_comp(con, good / "workspace")
-    with duckdb.connect(str(bad / "warehouse.duckdb")) as con:
+    with duckdb_file(str(bad / "warehouse.duckdb")) as con:
         load_landing(
             con,
             jobs=[

@@ -30,12 +30,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from raw_fixtures import create_raw_tables, load_batch
 
 from openspm.comp import load_comp_config, write_comp_tables
 from openspm.publish import publish_period
+from openspm.warehouse import duckdb_file
 
 pytestmark = pytest.mark.slow
 
@@ -129,7 +129,7 @@ LATE_DEAL = deal("D6", "U1", "new_business", "2026-02-25", "2000")
 
 def build_warehouse(folder: Path) -> Path:
     warehouse = folder / "warehouse.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb_file(str(warehouse)) as con:
         create_raw_tables(con)
         load_batch(
             con,
@@ -220,7 +220,7 @@ class Build:
     output: str
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+        with duckdb_file(str(self.warehouse), read_only=True) as con:
             return con.sql(sql).fetchall()
 
 
@@ -257,7 +257,7 @@ def dbt_build(folder: Path, name: str) -> Build:
 
 def publish(warehouse: Path, periods: list[str]) -> None:
     """What the close does for each month: publish its drafts into finance.* (in order)."""
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb_file(str(warehouse)) as con:
         for period in periods:
             publish_period(con, period, f"run-{period}", first_period=periods[0])
 
@@ -272,7 +272,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, Build]:
     first.warehouse = folder / "first.duckdb"
     shutil.copyfile(warehouse, first.warehouse)
     publish(warehouse, ["2026-01", "2026-02", "2026-03"])
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb_file(str(warehouse)) as con:
         load_batch(con, "crm/deals", [LATE_DEAL])
     second = dbt_build(folder, "second")
     assert second.returncode == 0, second.output

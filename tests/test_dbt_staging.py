@@ -25,6 +25,7 @@ from raw_fixtures import LOADED_AT, create_raw_tables, load_batch
 
 from openspm.entities import ENTITIES, Entity, entity
 from openspm.incremental import incremental_entities
+from openspm.warehouse import duckdb_file
 
 pytestmark = pytest.mark.slow
 
@@ -267,7 +268,7 @@ class Build:
     run_results: dict[str, Any]
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+        with duckdb_file(str(self.warehouse), read_only=True) as con:
             return con.sql(sql).fetchall()
 
 
@@ -308,7 +309,7 @@ def finish(folder: Path, process: subprocess.Popen[str]) -> Build:
 
 def new_warehouse(folder: Path) -> duckdb.DuckDBPyConnection:
     folder.mkdir(parents=True)
-    con = duckdb.connect(str(folder / "warehouse.duckdb"))
+    con = duckdb_file(str(folder / "warehouse.duckdb"))
     create_raw_tables(con)
     return con
 

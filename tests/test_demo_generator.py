@@ -7,7 +7,6 @@ import re
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 import yaml
@@ -15,6 +14,8 @@ import yaml
 from openspm.demo import DemoSize, generate_workspace, is_generated_workspace
 from openspm.entities import ENTITIES, ColumnType, Entity
 from openspm.settings import load_settings
+from openspm.warehouse import duckdb_file
+from openspm.warehouse.config import DuckDBSettings
 
 SMALL = DemoSize(employees=40, deals=2_000, months=14)
 
@@ -49,7 +50,7 @@ def file_hashes(root: Path) -> dict[str, str]:
 
 def read_raw(path: Path) -> pd.DataFrame:
     """A batch as ingestion sees it: CSV cells as text, Parquet values cast to VARCHAR."""
-    con = duckdb.connect()
+    con = duckdb_file(":memory:")
     if path.suffix == ".csv":
         rel = con.sql(
             f"SELECT * FROM read_csv('{path}', header=true, all_varchar=true, delim=',', "
@@ -371,7 +372,7 @@ def test_settings_load(workspace: Path) -> None:
     settings = load_settings(workspace / "openspm.yaml")
     assert settings.reporting_currency == "USD"
     assert settings.first_period == "2025-01"
-    assert settings.warehouse == "warehouse.duckdb"
+    assert settings.warehouse == DuckDBSettings(path="warehouse.duckdb")
     assert is_generated_workspace(workspace)
 
 

@@ -20,12 +20,12 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 from scenarios import Scenario, deal, flat_component, plan_yaml, runner
 
 from openspm.cli import app
 from openspm.estimate import EstimateError, estimate_deal, explain, make_deal
+from openspm.warehouse import duckdb_file
 from openspm.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -59,7 +59,7 @@ CASES = {  # hypothetical deal -> the estimate's expected change per employee in
 
 
 def _finance_checksum(root: Path) -> list[tuple]:
-    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb_file(str(root / "warehouse.duckdb"), read_only=True) as con:
         tables = con.execute(
             "select table_name from information_schema.tables where table_schema = 'finance' "
             "order by 1"

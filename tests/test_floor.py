@@ -7,10 +7,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from openspm.demo import DemoSize, generate_workspace
+from openspm.warehouse import duckdb_file
 from openspm.workspace import Workspace
 from pipelines.runner import run_job
 
@@ -47,7 +47,7 @@ def test_floor_equals_the_dbt_marts(tiny_built: Workspace, tmp_path: Path) -> No
     counts = compare_with_warehouse(database, tiny_built.warehouse_path)
     assert counts == run.rows
     assert all(counts[name] > 0 for name in COMPARED)
-    with duckdb.connect(str(database), read_only=True) as con:
+    with duckdb_file(str(database), read_only=True) as con:
         kinds = {
             row[0] for row in con.execute("select line_type from floor_out.payout_lines").fetchall()
         }
@@ -75,7 +75,7 @@ def test_floor_equals_the_dbt_marts(tiny_built: Workspace, tmp_path: Path) -> No
 def test_a_changed_floor_result_is_reported(tiny_built: Workspace, tmp_path: Path) -> None:
     database = tmp_path / "floor.duckdb"
     run_floor(tiny_built, database)
-    with duckdb.connect(str(database)) as con:
+    with duckdb_file(str(database)) as con:
         con.execute(
             "update floor_out.payouts set net_payout = net_payout + 0.01 "
             "where rowid = (select min(rowid) from floor_out.payouts)"

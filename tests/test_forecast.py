@@ -25,12 +25,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 from scenarios import Scenario, deal, flat_component, plan_yaml, runner
 
 from openspm.cli import app
 from openspm.forecast import ForecastRequest, run_forecast
+from openspm.warehouse import duckdb_file
 from openspm.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -75,7 +75,7 @@ def opportunity(deal_id: str, employee: str, close: str, amount: str, p: str, **
 
 
 def _finance(root) -> list[tuple]:
-    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb_file(str(root / "warehouse.duckdb"), read_only=True) as con:
         tables = con.execute(
             "select table_name from information_schema.tables where table_schema = 'finance' "
             "order by 1"
@@ -236,7 +236,7 @@ def test_scheduled_amortization_is_read_from_the_last_close(
     wal = ws.warehouse_path.with_name(ws.warehouse_path.name + ".wal")
     if wal.exists():
         shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
-    with duckdb.connect(str(copy)) as connection:
+    with duckdb_file(str(copy)) as connection:
         connection.execute(
             "insert into finance.amortization_schedule "
             "(period, currency, schedule_period, months_ahead, amount, run_id, published_at) "

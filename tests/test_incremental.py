@@ -7,13 +7,13 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from assets.run_tags import FULL_REFRESH_TAG
 from openspm.dbt_project import DBT_PROJECT_DIR
 from openspm.demo import DemoSize, generate_workspace
 from openspm.incremental import LAST_BUILD, incremental_tables, plan_build
+from openspm.warehouse import duckdb_file
 from openspm.workspace import Workspace
 from pipelines.runner import run_job
 
@@ -33,7 +33,7 @@ DEAL_COLUMNS = (
 
 
 def _mode(ws: Workspace) -> str:
-    with duckdb.connect(str(ws.warehouse_path), read_only=True) as con:
+    with duckdb_file(str(ws.warehouse_path), read_only=True) as con:
         return con.execute(f"select mode from {LAST_BUILD}").fetchone()[0]
 
 
@@ -44,7 +44,7 @@ def _write_nightly_batches(ws: Workspace) -> None:
     splits = ws.root / "landing" / "crm" / "deal_splits" / "deal_splits_2026-04-nightly.csv"
     invoices = ws.root / "landing" / "erp" / "invoices" / "invoices_2026-04-nightly.csv"
     payments = ws.root / "landing" / "erp" / "payments" / "payments_2026-04-nightly.csv"
-    with duckdb.connect(str(ws.warehouse_path), read_only=True) as con:
+    with duckdb_file(str(ws.warehouse_path), read_only=True) as con:
         con.execute(
             f"""
             copy (
@@ -172,7 +172,7 @@ def test_the_nightly_run_is_incremental_and_equals_a_full_rebuild(
     ws, rebuilt = nightly
     assert _mode(ws) == "incremental"
     assert _mode(rebuilt) == "full refresh"
-    with duckdb.connect(str(ws.warehouse_path), read_only=True) as con:
+    with duckdb_file(str(ws.warehouse_path), read_only=True) as con:
         con.execute(f"attach '{rebuilt.warehouse_path}' as rebuilt (read_only)")
         for table in COMPARED:
             # the rows' load times differ between the two builds; every other column must not
@@ -235,7 +235,7 @@ def test_new_hr_batches_or_an_edited_model_mean_a_full_refresh(
     ws, _ = nightly
     scratch = tmp_path / "warehouse.duckdb"
     shutil.copy(ws.warehouse_path, scratch)
-    with duckdb.connect(str(scratch)) as con:
+    with duckdb_file(str(scratch)) as con:
         assert plan_build(con, DBT_PROJECT_DIR).describe() == (
             "incremental: 0 new batch(es) since the last build"
         )

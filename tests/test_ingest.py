@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -23,6 +22,7 @@ from openspm.ingest import (
     ingest_all,
     ingest_entity,
 )
+from openspm.warehouse import duckdb_file
 from openspm.workspace import Workspace
 
 DEALS = entity("crm/deals")
@@ -58,7 +58,7 @@ def csv_text(*rows: str, header: str = HEADER, newline: str = "\n") -> str:
 
 
 def query(ws: Workspace, sql: str) -> list[tuple[Any, ...]]:
-    connection = duckdb.connect(str(ws.warehouse_path), read_only=True)
+    connection = duckdb_file(str(ws.warehouse_path), read_only=True)
     try:
         return connection.execute(sql).fetchall()
     finally:
@@ -224,7 +224,7 @@ def test_ingest_all_creates_every_raw_table(ws: Workspace) -> None:
 
 def test_a_given_connection_is_used_and_left_open(ws: Workspace) -> None:
     write(ws, "d.csv", csv_text(GOOD.format(n=1)))
-    connection = duckdb.connect(str(ws.warehouse_path))
+    connection = duckdb_file(str(ws.warehouse_path))
     try:
         report = ingest_entity(ws, DEALS, connection=connection)
         assert report.rows_loaded == 1

@@ -14,13 +14,13 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 from scenarios import Scenario, deal, plan_yaml
 
 from openspm.leaderboard import rep_ranks
 from openspm.settings import parse_settings
 from openspm.statements import rebuild_month_files
+from openspm.warehouse import duckdb_file
 from openspm.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -99,7 +99,7 @@ def test_a_statement_shows_the_rank_only_when_turned_on(scenario: Scenario) -> N
         {"company": "S", "reporting_currency": "USD",
          "leaderboard": {"show_rank_on_statements": True}}
     )  # fmt: skip
-    with duckdb.connect(str(scenario.root / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb_file(str(scenario.root / "warehouse.duckdb"), read_only=True) as con:
         assert rep_ranks(con, off, "E2", "2026-01") == []
         (rank,) = rep_ranks(con, on, "E2", "2026-01")
         assert rep_ranks(con, on, "M1", "2026-01") == []  # no quota: not ranked
@@ -133,7 +133,7 @@ def test_statements_carry_the_rank_line_only_when_turned_on(
     settings.write_text(settings.read_text() + "leaderboard:\n  show_rank_on_statements: true\n")
     ws = Workspace.open(root)
     assert ws.settings.leaderboard.show_rank_on_statements
-    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as connection:
+    with duckdb_file(str(root / "warehouse.duckdb"), read_only=True) as connection:
         rebuild_month_files(ws, connection, "2026-01")
     html, rows = _statement(root, "E2")
     assert f"{line}." in html

@@ -15,11 +15,11 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 from scenarios import Scenario, deal, flat_component, plan_yaml, runner
 
 from openspm.cli import app
+from openspm.warehouse import duckdb_file
 from openspm.workspace import Workspace
 from pipelines.runner import run_job
 
@@ -43,7 +43,7 @@ QUOTAS = "employee_id,plan_id,component_id,period_start,quota\n" + "".join(
 
 
 def _finance(root: Path) -> list[tuple]:
-    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb_file(str(root / "warehouse.duckdb"), read_only=True) as con:
         tables = con.execute(
             "select table_name from information_schema.tables where table_schema = 'finance' "
             "order by 1"

@@ -35,13 +35,14 @@ from openspm.quality import landing_checks as lc
 from openspm.quality import reconciliations as rc
 from openspm.quality.findings import MAX_FINDINGS, outcome
 from openspm.quality.report import CurrencyTotals
+from openspm.warehouse import duckdb_file
 
 PERIOD = "2026-03"
 
 
 @pytest.fixture
 def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    connection = duckdb_file(str(tmp_path / "warehouse.duckdb"))
     try:
         yield connection
     finally:
@@ -658,7 +659,7 @@ def test_outcomes_are_stored_and_replaced_per_run_and_check(
         ("b", 0, 0),
     ]
     assert load_outcomes(con, "run-2") == []
-    assert load_outcomes(duckdb.connect(), "run-1") == []  # no quality schema yet
+    assert load_outcomes(duckdb_file(":memory:"), "run-1") == []  # no quality schema yet
 
 
 # --------------------------------------------------------------------------------- dbt results

@@ -42,6 +42,7 @@ from openspm.close_report import gather_outcomes
 from openspm.demo import DemoSize, generate_workspace
 from openspm.quality import CheckOutcome, Finding
 from openspm.quality.report import _md
+from openspm.warehouse import duckdb_file
 from openspm.workspace import Workspace
 from pipelines.close import CloseError, CloseResult, close_month
 
@@ -775,7 +776,7 @@ def close(ws: Workspace, people: People) -> Closed:
     except CloseError as exc:
         error = str(exc)
     after = landing_digests(ws)
-    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+    with duckdb_file(str(ws.warehouse_path), read_only=True) as connection:
         row = connection.execute(
             "select run_id from ops.close_attempts where period = ? and kind = 'close' "
             "order by attempted_at desc limit 1",
@@ -801,7 +802,7 @@ def close(ws: Workspace, people: People) -> Closed:
 
 def published(ws: Workspace) -> tuple[int, int]:
     """finance.closes and finance.payouts rows of MONTH (0 while the tables do not exist)."""
-    with duckdb.connect(str(ws.warehouse_path), read_only=True) as connection:
+    with duckdb_file(str(ws.warehouse_path), read_only=True) as connection:
         counts = []
         for table in ("closes", "payouts"):
             if not table_exists(connection, "finance", table):
@@ -964,7 +965,7 @@ def test_odd_but_valid_input_publishes(valid_group: Closed) -> None:
 @pytest.mark.parametrize("case", params(VALID_CASES))
 def test_odd_but_valid_input_is_loaded_as_meant(valid_group: Closed, case: Case) -> None:
     sql, rows = case.staged
-    with duckdb.connect(str(valid_group.ws.warehouse_path), read_only=True) as connection:
+    with duckdb_file(str(valid_group.ws.warehouse_path), read_only=True) as connection:
         assert connection.execute(sql).fetchall() == rows
         quarantined = connection.execute(
             "select count(*) from raw.ingest_quarantine where _file like '%zz_g4_%'"
@@ -973,7 +974,7 @@ def test_odd_but_valid_input_is_loaded_as_meant(valid_group: Closed, case: Case)
 
 
 def test_odd_but_valid_deals_are_published_as_credits(valid_group: Closed) -> None:
-    with duckdb.connect(str(valid_group.ws.warehouse_path), read_only=True) as connection:
+    with duckdb_file(str(valid_group.ws.warehouse_path), read_only=True) as connection:
         credited = connection.execute(
             "select distinct deal_id from finance.credits where period = ? "
             "and deal_id like 'D9400%' and credit_type = 'direct' order by 1",
@@ -1039,7 +1040,7 @@ def test_a_corrected_batch_lets_the_same_close_publish(corrected: tuple[Closed, 
     (landing,) = [o for o in second.outcomes if o.name == "landing_quarantine"]
     assert landing.passed
     assert "1 quarantined row(s) were corrected by a later delivery" in str(landing.detail)
-    with duckdb.connect(str(second.ws.warehouse_path), read_only=True) as connection:
+    with duckdb_file(str(second.ws.warehouse_path), read_only=True) as connection:
         credited = connection.execute(
             "select deal_id, source_amount from finance.credits "
             "where deal_id like 'D95%' and credit_type = 'direct' order by 1"

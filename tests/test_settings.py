@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from openspm.settings import SettingsError, load_settings
+from openspm.warehouse.config import DuckDBSettings
 from openspm.workspace import WORKSPACE_ENV, Workspace, resolve_workspace_dir
 
 
@@ -20,7 +21,7 @@ def test_minimal_settings_get_contract_defaults(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, "company: Acme Inc.\nreporting_currency: USD\n"))
     assert settings.company == "Acme Inc."
     assert settings.first_period is None
-    assert settings.warehouse == "warehouse.duckdb"
+    assert settings.warehouse == DuckDBSettings(path="warehouse.duckdb")
     assert settings.accounting.practical_expedient is True
     assert settings.accounting.renewals_commensurate is True
     assert settings.accounting.expected_renewal_months == 0

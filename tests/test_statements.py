@@ -23,7 +23,6 @@ import stat
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 from scenarios import Scenario, deal, plan_yaml
 from typer.testing import CliRunner
@@ -31,6 +30,7 @@ from typer.testing import CliRunner
 from openspm.cli import app
 from openspm.statements import month_files
 from openspm.statements import render as statement_render
+from openspm.warehouse import duckdb_file
 from openspm.workspace import Workspace
 from pipelines.runner import PipelineError, run_job
 
@@ -477,7 +477,7 @@ def april(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 
 def duckdb_query(root: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as connection:
+    with duckdb_file(str(root / "warehouse.duckdb"), read_only=True) as connection:
         return connection.execute(sql).fetchall()
 
 

@@ -8,7 +8,7 @@
 #}
 
 {% macro to_string(column) -%}
-    nullif({{ column }}, '')
+    cast(nullif({{ column }}, '') as {{ type_text() }})
 {%- endmacro %}
 
 
@@ -18,7 +18,7 @@
         when nullif(trim({{ column }}), '') is null then null
         when lower(trim({{ column }})) in ('true', '1') then true
         when lower(trim({{ column }})) in ('false', '0') then false
-        else error('not a boolean: ' || {{ column }})
+        else {{ fail_with("'not a boolean: ' || " ~ column) }}
     end
 {%- endmacro %}
 
@@ -34,13 +34,13 @@
     A value without offset gets '+00:00' so the result never depends on the session TimeZone.
 #}
 {% macro to_timestamp_utc(column) -%}
-    timezone('UTC', cast(
+    {%- set with_offset -%}
         case
-            when regexp_matches(trim({{ column }}), '([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$')
-                then trim({{ column }})
+            when {{ has_utc_offset('trim(' ~ column ~ ')') }} then trim({{ column }})
             else nullif(trim({{ column }}), '') || '+00:00'
-        end as timestamptz
-    ))
+        end
+    {%- endset -%}
+    {{ offset_text_to_utc(with_offset) }}
 {%- endmacro %}
 
 
@@ -56,11 +56,11 @@
 
 {# ISO 4217 code, upper-cased. #}
 {% macro to_currency(column) -%}
-    upper(nullif(trim({{ column }}), ''))
+    cast(upper(nullif(trim({{ column }}), '')) as {{ type_text() }})
 {%- endmacro %}
 
 
 {# One of the entity's listed values, lower-cased and trimmed. #}
 {% macro to_enum(column) -%}
-    lower(nullif(trim({{ column }}), ''))
+    cast(lower(nullif(trim({{ column }}), '')) as {{ type_text() }})
 {%- endmacro %}

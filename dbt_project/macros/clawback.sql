@@ -9,5 +9,5 @@
     ({{ window_days }} is not null
         and {{ cancelled_date }} is not null
         and {{ cancelled_date }} >= {{ credit_date }}
-        and {{ cancelled_date }} - {{ credit_date }} <= {{ window_days }})
+        and {{ days_between(credit_date, cancelled_date) }} <= {{ window_days }})
 {%- endmacro %}

@@ -2,18 +2,18 @@
     Currency conversion (docs/contract.md section 4, rule 1), written once for every model that converts.
 
     fx_inverse_rate(rate): 1 / rate, rounded half-up to 12 decimals, as DECIMAL(24,12).
-    DuckDB divides DECIMALs in DOUBLE, so the division is done on integers instead: with
-    r = rate x 10^12 (exact, the rate has 12 decimals), 1 / rate x 10^12 = 10^24 / r, and
-    (2 x 10^24 + r) // (2 x r) rounds that half-up. NULL for a NULL or non-positive rate.
+    The division is done on integers (DuckDB divides DECIMALs in DOUBLE; PostgreSQL and Spark
+    would round the quotient at a scale of their own): with r = rate x 10^12 (exact, the rate
+    has 12 decimals), 1 / rate x 10^12 = 10^24 / r, and (2 x 10^24 + r) div (2 x r) rounds
+    that half-up. NULL for a NULL or non-positive rate.
 #}
 {% macro fx_inverse_rate(rate) -%}
+    {%- set big = type_big_integer() -%}
+    {%- set r = 'cast(' ~ rate ~ ' * 1000000000000 as ' ~ big ~ ')' -%}
     case
         when {{ rate }} > 0 then cast(
             cast(
-                (
-                    cast(2000000000000000000000000 as hugeint)
-                    + cast({{ rate }} * 1000000000000 as hugeint)
-                ) // (2 * cast({{ rate }} * 1000000000000 as hugeint))
+                {{ integer_divide('cast(2000000000000000000000000 as ' ~ big ~ ') + ' ~ r, '2 * ' ~ r) }}
                 as decimal(38, 0)
             ) * cast(0.000000000001 as decimal(13, 12))
             as decimal(24, 12)
@@ -34,21 +34,28 @@
                          inverse pair; else NULL (a missing rate: never 1.0);
       fx_rate_source     'same_currency' | 'direct' | 'inverse' | NULL;
       fx_rate_date       rate_date of the row used (NULL for the same currency or a missing rate).
-    Two ASOF LEFT JOINs, so the cost grows with the number of requests, not requests x rates.
-    A non-positive rate counts as missing.
+    On DuckDB two ASOF LEFT JOINs, so the cost grows with the number of requests, not
+    requests x rates; elsewhere (no ASOF join) the latest row per request is ranked among the
+    rows of its pair dated up to the day (requests x the pair's rates: thousands of requests,
+    a few hundred rates per pair). A non-positive rate counts as missing.
 #}
 {% macro fx_rates_asof(requests, rates) -%}
+    {{ return(adapter.dispatch('fx_rates_asof', 'openspm')(requests, rates)) }}
+{%- endmacro %}
+
+
+{% macro fx_rates_columns() -%}
     select
         requests.from_currency,
         requests.to_currency,
         requests.as_of_date,
-        case
+        cast(case
             when requests.from_currency = requests.to_currency
                 then cast(1 as decimal(24, 12))
             when direct.rate is not null
                 then case when direct.rate > 0 then cast(direct.rate as decimal(24, 12)) end
             else {{ fx_inverse_rate('inverse.rate') }}
-        end as fx_rate,
+        end as decimal(24, 12)) as fx_rate,
         case
             when requests.from_currency = requests.to_currency then 'same_currency'
             when direct.rate > 0 then 'direct'
@@ -59,6 +66,11 @@
             when direct.rate is not null then direct.rate_date
             else inverse.rate_date
         end as fx_rate_date
+{%- endmacro %}
+
+
+{% macro default__fx_rates_asof(requests, rates) -%}
+    {{ fx_rates_columns() }}
     from (
         select distinct from_currency, to_currency, as_of_date from {{ requests }}
     ) as requests
@@ -73,6 +85,62 @@
 {%- endmacro %}
 
 
+{% macro postgres__fx_rates_asof(requests, rates) -%}
+    {{ fx_rates_ranked(requests, rates) }}
+{%- endmacro %}
+
+
+{% macro spark__fx_rates_asof(requests, rates) -%}
+    {{ fx_rates_ranked(requests, rates) }}
+{%- endmacro %}
+
+
+{#
+    fx_rates_ranked: fx_rates_asof without an ASOF join. For each request and direction, the
+    rows of the pair dated up to the day, the latest ranked first (rate_date is unique per
+    pair in stg_erp__fx_rates).
+#}
+{% macro fx_rates_ranked(requests, rates) -%}
+    with fx_requests as (
+        select distinct from_currency, to_currency, as_of_date from {{ requests }}
+    ),
+    {%- for side, from_side, to_side in [('direct', 'from_currency', 'to_currency'),
+                                         ('inverse', 'to_currency', 'from_currency')] %}
+    {{ side }}_ranked as (
+        select
+            fx_requests.from_currency,
+            fx_requests.to_currency,
+            fx_requests.as_of_date,
+            fx_rows.rate,
+            fx_rows.rate_date,
+            row_number() over (
+                partition by fx_requests.from_currency, fx_requests.to_currency,
+                    fx_requests.as_of_date
+                order by fx_rows.rate_date desc
+            ) as rate_rank
+        from fx_requests
+        inner join {{ rates }} as fx_rows
+            on fx_rows.from_currency = fx_requests.{{ from_side }}
+            and fx_rows.to_currency = fx_requests.{{ to_side }}
+            and fx_rows.rate_date <= fx_requests.as_of_date
+    ),
+    {{ side }}_latest as (
+        select * from {{ side }}_ranked where rate_rank = 1
+    ){{ ',' if loop.first }}
+    {%- endfor %}
+    {{ fx_rates_columns() }}
+    from fx_requests as requests
+    left join direct_latest as direct
+        on direct.from_currency = requests.from_currency
+        and direct.to_currency = requests.to_currency
+        and direct.as_of_date = requests.as_of_date
+    left join inverse_latest as inverse
+        on inverse.from_currency = requests.from_currency
+        and inverse.to_currency = requests.to_currency
+        and inverse.as_of_date = requests.as_of_date
+{%- endmacro %}
+
+
 {#
     fx_convert(amount, rate): amount (DECIMAL(38,14)) x rate (DECIMAL(24,12)), rounded half away
     from zero to 14 decimals, as DECIMAL(38,14).
@@ -83,8 +151,8 @@
 #}
 {% macro fx_convert(amount, rate) -%}
     cast(
-        cast(trunc({{ amount }}) as decimal(38, 0)) * {{ rate }}
-        + cast(({{ amount }} - trunc({{ amount }})) * {{ rate }} as decimal(38, 14))
+        cast({{ whole_part(amount) }} as decimal(38, 0)) * {{ rate }}
+        + cast(({{ amount }} - {{ whole_part(amount) }}) * {{ rate }} as decimal(38, 14))
         as decimal(38, 14)
     )
 {%- endmacro %}

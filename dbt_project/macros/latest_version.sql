@@ -9,7 +9,12 @@
     re-creation (is_deleted false, greater version) brings the key back.
 #}
 {% macro latest_version(relation, key_columns, versioned_by='modified_at', deletable=false) -%}
-    select * exclude (version_rank)
+    {{ return(adapter.dispatch('latest_version', 'openspm')(relation, key_columns, versioned_by, deletable)) }}
+{%- endmacro %}
+
+
+{% macro default__latest_version(relation, key_columns, versioned_by, deletable) -%}
+    select * {{ star_except('version_rank') }}
     from (
         select
             *,
@@ -29,3 +34,35 @@
         and not coalesce(is_deleted, false)
     {%- endif %}
 {%- endmacro %}
+
+
+{#
+    PostgreSQL has no `* exclude`: DISTINCT ON keeps the first row of each key in the same
+    order (its own way of taking the latest version, and a fast one). File names compare
+    byte by byte (collation "C"), as on DuckDB and Spark, whatever the database's collation.
+#}
+{% macro postgres__latest_version(relation, key_columns, versioned_by, deletable) -%}
+    select *
+    from (
+        select distinct on ({{ key_columns | join(', ') }}) *
+        from {{ relation }}
+        order by
+            {{ key_columns | join(', ') }},
+            {%- if versioned_by %}
+            {{ versioned_by }} desc nulls last,
+            {%- endif %}
+            source_file collate "C" desc,
+            source_row desc
+    ) as versions
+    {%- if deletable %}
+    where not coalesce(is_deleted, false)
+    {%- endif %}
+{%- endmacro %}
+
+
+{# `* exclude (c)` of DuckDB, `* except (c)` of Spark. #}
+{% macro star_except(column) -%}
+    {{ return(adapter.dispatch('star_except', 'openspm')(column)) }}
+{%- endmacro %}
+{% macro default__star_except(column) -%}exclude ({{ column }}){%- endmacro %}
+{% macro spark__star_except(column) -%}except ({{ column }}){%- endmacro %}

@@ -84,8 +84,9 @@ reconciled as (
         on deals.deal_id = split_totals.deal_id
     left join credit_totals
         on deals.deal_id = credit_totals.deal_id
-    anti join problem_deals
-        on deals.deal_id = problem_deals.deal_id
+    where not exists (
+        select 1 from problem_deals where deals.deal_id = problem_deals.deal_id
+    )
 
 )
 

@@ -49,16 +49,17 @@ def write_journal_entries_csv(
     connection: duckdb.DuckDBPyConnection,
     period: str,
     folder: Path,
-    relation: str = "finance.journal_entries",
+    relation: str = "finance.journal_entries as journal",
 ) -> Path:
-    """``folder/journal-entries.csv`` from the journal lines of ``period`` in ``relation``."""
+    """``folder/journal-entries.csv`` from the journal lines of ``period`` in ``relation`` (a
+    FROM item, named)."""
     period = parse_period(period)
     _, month_end = month_bounds(period)
     query = f"""
         SELECT DATE '{month_end.isoformat()}' AS journal_date, entry_id, line, account,
             nullif(debit, 0) AS debit, nullif(credit, 0) AS credit, currency, memo,
             entry_type, deal_id, employee_id, run_id
-        FROM {relation} AS journal
+        FROM {relation}
         WHERE period = {quote_literal(period)}
         ORDER BY entry_id, line
     """
@@ -69,12 +70,13 @@ def write_deferred_commissions_csv(
     connection: duckdb.DuckDBPyConnection,
     period: str,
     folder: Path,
-    relation: str = "finance.deferred_commissions",
+    relation: str = "finance.deferred_commissions as rollforward",
 ) -> Path:
-    """``folder/deferred-commissions.csv`` from the roll-forward of ``period`` in ``relation``."""
+    """``folder/deferred-commissions.csv`` from the roll-forward of ``period`` in ``relation``
+    (a FROM item, named)."""
     period = parse_period(period)
     query = (
-        f"SELECT {', '.join(ROLLFORWARD_COLUMNS)} FROM {relation} AS rollforward "
+        f"SELECT {', '.join(ROLLFORWARD_COLUMNS)} FROM {relation} "
         f"WHERE period = {quote_literal(period)} ORDER BY asset_id"
     )
     return _copy_csv(connection, query, folder / ROLLFORWARD_FILE)
@@ -89,8 +91,10 @@ def write_accounting_files(
     """Both files of ``period`` into ``folder``; ``relations`` maps a finance table to the
     relation to read instead (the month's drafts while a close stages its files)."""
     relations = relations or {}
-    journal = relations.get("journal_entries", "finance.journal_entries")
-    rollforward = relations.get("deferred_commissions", "finance.deferred_commissions")
+    journal = relations.get("journal_entries", "finance.journal_entries as journal")
+    rollforward = relations.get(
+        "deferred_commissions", "finance.deferred_commissions as rollforward"
+    )
     return [
         write_journal_entries_csv(connection, period, folder, journal),
         write_deferred_commissions_csv(connection, period, folder, rollforward),

@@ -26,7 +26,7 @@ from openspm.status import (
     next_to_close,
     save_snapshot,
 )
-from openspm.warehouse import WarehouseError, read_only
+from openspm.warehouse import WarehouseError, describe, read_only
 from openspm.workspace_checks import check_files
 
 MAX_LISTED = 200  # validate lists at most this many problems
@@ -59,6 +59,12 @@ def validate(
             raise fail(f"{len(problems)} problem(s) in {ws.root}; first: {problems[0]}")
         typer.echo(f"{ws.root}: settings, landing data and compensation configuration are valid")
         return
+    if ws.engine != "duckdb":
+        raise fail(
+            f"the full validation runs on a scratch copy of a DuckDB warehouse; this workspace's "
+            f"warehouse is a {ws.engine} server: use `openspm validate --quick`, or `openspm run` "
+            "(drafts only: nothing is published)"
+        )
     validation = drivers().validation
     with writing(ws, "validate"), RunProgress("validate", quiet=quiet) as progress:
         checked = validation.check_workspace(ws, report_dir=report, listener=progress)
@@ -104,7 +110,7 @@ def status(workspace: WorkspaceOption = None) -> None:
     try:
         with read_only(ws) as connection:
             if connection is None:
-                raise fail(f"no warehouse at {ws.warehouse_path} yet; run `openspm run` first")
+                raise fail(f"no warehouse at {describe(ws)} yet; run `openspm run` first")
             months = month_statuses(connection, first)
     except WarehouseError as exc:
         raise fail(str(exc)) from None

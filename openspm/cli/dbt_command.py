@@ -13,7 +13,6 @@ import os
 import subprocess
 from typing import Annotated
 
-import duckdb
 import typer
 
 from openspm.accounting.policy import accounting_environment
@@ -21,12 +20,14 @@ from openspm.cli.app import WorkspaceOption, app, fail, open_workspace, writing
 from openspm.dbt_project import (
     DBT_PROJECT_DIR,
     FIRST_PERIOD_ENV,
-    WAREHOUSE_ENV,
     DbtProjectError,
     dbt_executable,
+    warehouse_environment,
 )
 from openspm.periods import PeriodError, first_period
 from openspm.publish import ensure_finance_tables
+from openspm.warehouse import connect
+from openspm.warehouse.config import WarehouseSecretError
 
 
 @app.command(
@@ -50,12 +51,15 @@ def dbt(
     except DbtProjectError as exc:
         raise fail(str(exc)) from None
     target = ws.state_dir / "dbt"
-    env = {
-        **os.environ,
-        WAREHOUSE_ENV: str(ws.warehouse_path),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        **accounting_environment(ws.settings),  # the elections, as the close passes them
-    }
+    try:
+        env = {
+            **os.environ,
+            **warehouse_environment(ws),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **accounting_environment(ws.settings),  # the elections, as the close passes them
+        }
+    except WarehouseSecretError as exc:
+        raise fail(str(exc)) from None
     with contextlib.suppress(PeriodError):  # else dbt's default: the earliest assignment
         env[FIRST_PERIOD_ENV] = first_period(ws)
     command = [
@@ -71,8 +75,7 @@ def dbt(
         str(target),
     ]
     with writing(ws, f"dbt {' '.join(dbt_args)}"):
-        ws.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(ws.warehouse_path)) as connection:
+        with connect(ws) as connection:
             ensure_finance_tables(connection)  # the engine reads the published history
         done = subprocess.run(command, env=env, cwd=ws.root, check=False)
     if done.returncode != 0:

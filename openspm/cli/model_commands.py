@@ -88,7 +88,7 @@ def estimate(
     ] = False,
 ) -> None:
     """What a deal would add to each credited person's earnings, from the current drafts."""
-    ws = open_workspace(workspace)
+    ws = _duckdb_workspace(workspace, "openspm estimate")
     started = time.perf_counter()
     try:
         deal = make_deal(
@@ -113,6 +113,18 @@ def estimate(
         f"from the drafts through {result.through_period} in {time.perf_counter() - started:.1f} "
         "s; nothing was written"
     )
+
+
+def _duckdb_workspace(workspace: Path | None, command: str) -> Workspace:
+    """The workspace, when its warehouse is DuckDB: the what-ifs (scratch copies of the
+    warehouse, the engine's SQL rendered for DuckDB) are not portable yet (docs/scaling.md)."""
+    ws = open_workspace(workspace)
+    if ws.engine != "duckdb":
+        raise fail(
+            f"{command} runs on DuckDB warehouses only so far, and this workspace's warehouse "
+            f"is {ws.engine} (docs/scaling.md, \"Not yet portable\")"
+        )
+    return ws
 
 
 def _existing_dir(path: Path, option: str) -> Path:
@@ -158,7 +170,7 @@ def model(
     quiet: QuietOption = False,
 ) -> None:
     """Model candidate plans over a past range, compared with the current plans (no finance)."""
-    ws = open_workspace(workspace)
+    ws = _duckdb_workspace(workspace, "openspm model")
     request = ModelRequest(
         plans=_existing_dir(plans, "--plans"),
         first=period_or_fail(from_, "--from"),
@@ -231,7 +243,7 @@ def forecast(
     quiet: QuietOption = False,
 ) -> None:
     """Drafts, then expected commission from the open pipeline and the month-end accrual."""
-    ws = open_workspace(workspace)
+    ws = _duckdb_workspace(workspace, "openspm forecast")
     month = period_or_fail(through, "--through") if through else ""
     if not 0 <= simulations <= 100_000:
         raise fail(f"--simulations {simulations}: give 0 (none) to 100000 runs")

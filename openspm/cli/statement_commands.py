@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import duckdb
 import typer
 
 from openspm.cli.app import WorkspaceOption, app, fail, open_workspace, period_or_fail, warn
@@ -20,7 +19,7 @@ from openspm.statements import (
 )
 from openspm.statements.gate import STATEMENTS_DIR
 from openspm.statements.payroll import PAYROLL_FILE
-from openspm.warehouse import WarehouseError, read_only
+from openspm.warehouse import DATABASE_ERRORS, WarehouseError, read_only
 
 
 @app.command()
@@ -66,7 +65,7 @@ def statement(
                 )
                 typer.echo(render_text(found))
                 return
-    except (WarehouseError, MonthFilesError, duckdb.Error) as exc:
+    except (WarehouseError, MonthFilesError, *DATABASE_ERRORS) as exc:
         raise fail(str(exc)) from None
     if employee is not None:
         base = folder / STATEMENTS_DIR / employee

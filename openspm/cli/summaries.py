@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from openspm.money import format_totals
 from openspm.publish import latest_drafted_period
 from openspm.totals import net_by_currency
-from openspm.warehouse import WarehouseError, read_only
+from openspm.warehouse import WarehouseError, describe, read_only
 from openspm.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -68,6 +68,6 @@ def run_summary(ws: Workspace, summary: RunSummary, month: str | None = None) ->
         )
     lines.append(
         f"{summary.job_name} done in {summary.seconds:.1f} s (run {summary.run_id[:8]}); "
-        f"warehouse: {ws.warehouse_path}; log: {summary.log_path}"
+        f"warehouse: {describe(ws)}; log: {summary.log_path}"
     )
     return "\n".join(lines)

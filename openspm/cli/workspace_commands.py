@@ -94,7 +94,7 @@ def demo(
     typer.echo(f"demo workspace written to {root}: {summary}")
     generated = open_workspace(root)
     with writing(generated, "demo"):
-        if force:  # the old warehouse was built from the old files: start afresh
+        if force and generated.engine == "duckdb":  # built from the old files: start afresh
             warehouse = generated.warehouse_path
             for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
                 stale.unlink(missing_ok=True)
@@ -119,7 +119,7 @@ def _sources_demo(
         generated = open_workspace(root)
         typer.echo("fake vendors on " + ", ".join(f"{s} {u}" for s, u in vendors.urls.items()))
         with writing(generated, "demo"):
-            if force:  # the old warehouse was built from the old data: start afresh
+            if force and generated.engine == "duckdb":  # built from the old data: start afresh
                 warehouse = generated.warehouse_path
                 for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
                     stale.unlink(missing_ok=True)

@@ -10,12 +10,11 @@ forgotten before they are rewritten, so a load that fails is repeated.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
 from openspm.comp.load import SCHEMA, TABLES
-from openspm.warehouse import table_exists
+from openspm.warehouse import Warehouse, table_exists
 
 STATE_SCHEMA = "comp_state"
 DIGEST_TABLE = f"{STATE_SCHEMA}.loaded_from"
@@ -35,32 +34,28 @@ def source_digest(comp_dir: Path, known_employees: set[str] | None) -> str:
     return digest.hexdigest()
 
 
-def loaded_digest(connection: duckdb.DuckDBPyConnection) -> str | None:
+def loaded_digest(connection: Warehouse) -> str | None:
     """The digest of the last load, if it is recorded and every comp.* table exists."""
-    present = {
-        name
-        for (name,) in connection.execute(
-            "select table_name from duckdb_tables() where schema_name = ?", [SCHEMA]
-        ).fetchall()
-    }
+    present = connection.tables(SCHEMA)
     if not table_exists(connection, DIGEST_TABLE) or any(t.name not in present for t in TABLES):
         return None
     row = connection.execute(f"select digest from {DIGEST_TABLE}").fetchone()
     return row[0] if row else None
 
 
-def forget_digest(connection: duckdb.DuckDBPyConnection) -> None:
+def forget_digest(connection: Warehouse) -> None:
     _ensure_table(connection)
     connection.execute(f"delete from {DIGEST_TABLE}")
 
 
-def record_digest(connection: duckdb.DuckDBPyConnection, digest: str) -> None:
+def record_digest(connection: Warehouse, digest: str) -> None:
     _ensure_table(connection)
     connection.execute(f"delete from {DIGEST_TABLE}")
-    connection.execute(f"insert into {DIGEST_TABLE} values (?, current_timestamp)", [digest])
+    now = datetime.now(UTC).replace(tzinfo=None)
+    connection.execute(f"insert into {DIGEST_TABLE} values (?, ?)", [digest, now])
 
 
-def table_counts(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def table_counts(connection: Warehouse) -> dict[str, int]:
     """Row counts of the comp.* tables, keyed like ``write_comp_tables``'s."""
     counts = {}
     for table in TABLES:
@@ -69,8 +64,6 @@ def table_counts(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return counts
 
 
-def _ensure_table(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.execute(
-        f"create schema if not exists {STATE_SCHEMA}; "
-        f"create table if not exists {DIGEST_TABLE} (digest varchar not null, loaded_at timestamp)"
-    )
+def _ensure_table(connection: Warehouse) -> None:
+    connection.create_schema(STATE_SCHEMA)
+    connection.create_table(DIGEST_TABLE, ("digest VARCHAR NOT NULL", "loaded_at TIMESTAMP"))

@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from openspm.comp.config import CompConfig
 from openspm.comp.plans import FlatRates, TieredRates
+from openspm.warehouse import Warehouse
 
 SCHEMA = "comp"
 MONEY_SQL, MONEY_ARROW = "DECIMAL(20,6)", pa.decimal128(20, 6)
@@ -40,13 +40,11 @@ class _Table:
     key: tuple[str, ...]
     rows: Callable[[CompConfig], Iterator[Row]]
 
-    def ddl(self) -> str:
-        columns = [
+    def column_definitions(self) -> tuple[str, ...]:
+        return tuple(
             f"{name} {_TYPES[kind][0]}{'' if nullable else ' NOT NULL'}"
             for name, kind, nullable in self.columns
-        ]
-        columns.append(f"PRIMARY KEY ({', '.join(self.key)})")
-        return f"CREATE OR REPLACE TABLE {SCHEMA}.{self.name} (\n  " + ",\n  ".join(columns) + "\n)"
+        )
 
     def arrow(self, config: CompConfig) -> pa.Table:
         rows = list(self.rows(config))
@@ -313,27 +311,23 @@ TABLES: tuple[_Table, ...] = (
 )
 
 
-def write_comp_tables(config: CompConfig, connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Replace every ``comp.*`` table with ``config`` in one transaction; return row counts."""
+def write_comp_tables(config: CompConfig, connection: Warehouse) -> dict[str, int]:
+    """Replace every ``comp.*`` table with ``config`` in one transaction; return row counts.
+
+    On Spark (no transactions) the tables are replaced one after the other; one writer runs at a
+    time and dbt reads them only after this step.
+    """
     data = {table.name: table.arrow(config) for table in TABLES}  # fail before touching the db
     counts: dict[str, int] = {}
-    connection.begin()
-    try:
-        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    connection.create_schema(SCHEMA)
+    with connection.transaction():
         for table in TABLES:
-            connection.execute(table.ddl())
-            view = f"_openspm_comp_{table.name}"
-            connection.register(view, data[table.name])
-            try:
-                names = ", ".join(name for name, _, _ in table.columns)
-                connection.execute(
-                    f"INSERT INTO {SCHEMA}.{table.name} ({names}) SELECT {names} FROM {view}"
-                )
-            finally:
-                connection.unregister(view)
+            connection.create_table(
+                f"{SCHEMA}.{table.name}",
+                table.column_definitions(),
+                primary_key=table.key,
+                replace=True,
+            )
+            connection.append_arrow(f"{SCHEMA}.{table.name}", data[table.name])
             counts[f"{SCHEMA}.{table.name}"] = data[table.name].num_rows
-        connection.commit()
-    except BaseException:
-        connection.rollback()
-        raise
     return counts

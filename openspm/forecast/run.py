@@ -690,6 +690,10 @@ def outlook_section(
     and stores the tables); a forecast that cannot be made is one line saying why."""
     if connection is None or missing_tables(connection, NEEDED):
         return []  # no drafts of the engine (nothing to forecast from)
+    if connection.engine != "duckdb":
+        return [Section("Commission outlook", (
+            f"not computed: the forecast runs on DuckDB warehouses only so far, and this "
+            f"warehouse is {connection.engine} (docs/scaling.md)",))]  # fmt: skip
     try:
         result = run_forecast(ws, connection, ForecastRequest(simulations=0), write=False)
     except (ForecastError, duckdb.Error) as exc:

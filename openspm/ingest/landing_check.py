@@ -38,7 +38,7 @@ def check_landing(workspace: Workspace) -> list[Problem]:
     reported too. The warehouse file is never created.
     """
     problems: list[Problem] = []
-    records = read_records_if_possible(workspace.warehouse_path)
+    records = read_records_if_possible(workspace)
     with _scratch() as con:
         for ent in ENTITIES:
             for checked in read_ahead(ent, entity_batches(workspace, ent).batches):

@@ -8,17 +8,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from integrations.file_drop import ROW_NUMBER
 from openspm.entities import Entity
 from openspm.ingest.batches import CheckedBatch
-from openspm.warehouse import quote_identifier, table_exists
+from openspm.warehouse import Warehouse, WarehouseError, quote_identifier, read_only
+
+if TYPE_CHECKING:
+    from openspm.workspace import Workspace
 
 RAW_SCHEMA = "raw"
 BATCHES_TABLE = f"{RAW_SCHEMA}.ingest_batches"
@@ -60,47 +60,48 @@ class BatchRecord:
     loaded_at: datetime
 
 
-def ensure_tables(con: duckdb.DuckDBPyConnection, ent: Entity) -> None:
+BATCHES_COLUMNS = (
+    "entity VARCHAR NOT NULL",
+    "_file VARCHAR NOT NULL",
+    "_file_hash VARCHAR NOT NULL",
+    "file_size BIGINT NOT NULL",
+    "file_format VARCHAR NOT NULL",
+    "row_count BIGINT",
+    "quarantined_rows BIGINT NOT NULL",
+    "status VARCHAR NOT NULL",
+    "message VARCHAR",
+    "_loaded_at TIMESTAMP NOT NULL",
+)
+QUARANTINE_COLUMNS = (
+    "entity VARCHAR NOT NULL",
+    "_file VARCHAR NOT NULL",
+    "_row_number BIGINT",
+    "column_name VARCHAR",
+    "value VARCHAR",
+    "reason VARCHAR NOT NULL",
+    "record_key VARCHAR",
+    "_file_hash VARCHAR NOT NULL",
+    "_loaded_at TIMESTAMP NOT NULL",
+)
+
+
+def ensure_tables(con: Warehouse, ent: Entity) -> None:
     """Schema raw, the batch and quarantine tables and the entity's raw table, if missing."""
-    entity_columns = [f'"{c.name}" VARCHAR' for c in ent.columns]
-    entity_columns += [f'"{name}" {kind}' for name, kind in METADATA_COLUMNS]
-    con.execute(
-        f"""
-        CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA};
-        CREATE TABLE IF NOT EXISTS {BATCHES_TABLE} (
-            entity VARCHAR NOT NULL,
-            _file VARCHAR NOT NULL,
-            _file_hash VARCHAR NOT NULL,
-            file_size BIGINT NOT NULL,
-            file_format VARCHAR NOT NULL,
-            row_count BIGINT,
-            quarantined_rows BIGINT NOT NULL,
-            status VARCHAR NOT NULL,
-            message VARCHAR,
-            _loaded_at TIMESTAMP NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} (
-            entity VARCHAR NOT NULL,
-            _file VARCHAR NOT NULL,
-            _row_number BIGINT,
-            column_name VARCHAR,
-            value VARCHAR,
-            reason VARCHAR NOT NULL,
-            record_key VARCHAR,
-            _file_hash VARCHAR NOT NULL,
-            _loaded_at TIMESTAMP NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{ent.table} ({", ".join(entity_columns)});
-        """
-    )
+    entity_columns = [f"{quote_identifier(c.name)} VARCHAR" for c in ent.columns]
+    entity_columns += [f"{quote_identifier(name)} {kind}" for name, kind in METADATA_COLUMNS]
+    con.create_schema(RAW_SCHEMA)
+    con.create_table(BATCHES_TABLE, BATCHES_COLUMNS)
+    # partitioned by file (on Spark: a batch written twice replaces its own partition)
+    con.create_table(QUARANTINE_TABLE, QUARANTINE_COLUMNS, partitioned_by=("_file",))
+    table = f"{RAW_SCHEMA}.{ent.table}"
+    con.create_table(table, entity_columns, partitioned_by=("_file",))
+    present = set(con.columns(table))
     for column in ent.columns:  # a registry column added since the table was created
-        con.execute(
-            f"ALTER TABLE {RAW_SCHEMA}.{ent.table} ADD COLUMN IF NOT EXISTS "
-            f"{quote_identifier(column.name)} VARCHAR"
-        )
+        if column.name not in present:
+            con.add_column(table, quote_identifier(column.name), "VARCHAR")
 
 
-def batch_records(con: duckdb.DuckDBPyConnection, ent: Entity) -> dict[str, BatchRecord]:
+def batch_records(con: Warehouse, ent: Entity) -> dict[str, BatchRecord]:
     rows = con.execute(
         f"SELECT _file, _file_hash, status, _loaded_at FROM {BATCHES_TABLE} WHERE entity = ?",
         [ent.folder],
@@ -110,56 +111,41 @@ def batch_records(con: duckdb.DuckDBPyConnection, ent: Entity) -> dict[str, Batc
     }
 
 
-def read_records_if_possible(path: Path) -> dict[str, BatchRecord]:
+def read_records_if_possible(workspace: Workspace) -> dict[str, BatchRecord]:
     """Batch records of an existing warehouse, read-only; empty if absent or locked."""
-    if not path.is_file():
-        return {}
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error:
+        with read_only(workspace) as con:
+            rows: list[tuple[str, str, str, datetime]] = []
+            if con is not None and con.table_exists(BATCHES_TABLE):
+                rows = con.fetchall(
+                    f"SELECT _file, _file_hash, status, _loaded_at FROM {BATCHES_TABLE}"
+                )
+    except WarehouseError:
         return {}  # another process writes it now; the changed-file check is left to ingestion
-    try:
-        rows: list[tuple[str, str, str, datetime]] = []
-        if table_exists(con, BATCHES_TABLE):
-            rows = con.execute(
-                f"SELECT _file, _file_hash, status, _loaded_at FROM {BATCHES_TABLE}"
-            ).fetchall()
-        return {f: BatchRecord(h, s, at) for f, h, s, at in rows}
-    finally:
-        con.close()
+    return {f: BatchRecord(h, s, at) for f, h, s, at in rows}
 
 
-def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
-        [RAW_SCHEMA, table],
-    ).fetchall()
-    return {name for (name,) in rows}
+def table_columns(con: Warehouse, table: str) -> set[str]:
+    return set(con.columns(f"{RAW_SCHEMA}.{table}"))
 
 
-def forget(con: duckdb.DuckDBPyConnection, ent: Entity, file: str) -> None:
+def forget(con: Warehouse, ent: Entity, file: str) -> None:
     """Remove a rejected batch's record and quarantine rows (in the caller's transaction)."""
     for table in (QUARANTINE_TABLE, BATCHES_TABLE):
         con.execute(f"DELETE FROM {table} WHERE entity = ? AND _file = ?", [ent.folder, file])
 
 
-def forget_rejection(con: duckdb.DuckDBPyConnection, ent: Entity, file: str) -> None:
+def forget_rejection(con: Warehouse, ent: Entity, file: str) -> None:
     """Forget a rejected batch whose file left the landing folder, in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with con.transaction():
         forget(con, ent, file)
-        con.execute("COMMIT")
-    except BaseException:
-        with suppress(duckdb.Error):
-            con.execute("ROLLBACK")
-        raise
 
 
 def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def record_rejection(con: duckdb.DuckDBPyConnection, ent: Entity, checked: CheckedBatch) -> None:
+def record_rejection(con: Warehouse, ent: Entity, checked: CheckedBatch) -> None:
     at = now()
     con.executemany(
         f"INSERT INTO {QUARANTINE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -172,7 +158,7 @@ def record_rejection(con: duckdb.DuckDBPyConnection, ent: Entity, checked: Check
 
 
 def record_batch(
-    con: duckdb.DuckDBPyConnection,
+    con: Warehouse,
     ent: Entity,
     checked: CheckedBatch,
     status: str,

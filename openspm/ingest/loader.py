@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -44,7 +44,7 @@ from openspm.ingest.ledger import (
     record_rejection,
     table_columns,
 )
-from openspm.warehouse import quote_identifier, quote_literal
+from openspm.warehouse import Warehouse, connect, quote_identifier, quote_literal
 from openspm.workspace import Workspace
 
 
@@ -86,7 +86,7 @@ def ingest_entity(
     workspace: Workspace,
     entity: Entity,
     *,
-    connection: duckdb.DuckDBPyConnection | None = None,
+    connection: Warehouse | None = None,
 ) -> EntityIngestReport:
     """Load the new batches of one entity into ``raw``; skip loaded ones; record rejected ones.
 
@@ -117,27 +117,41 @@ def ingest_all(workspace: Workspace) -> list[EntityIngestReport]:
 
 
 @contextmanager
-def _warehouse(
-    workspace: Workspace, connection: duckdb.DuckDBPyConnection | None
-) -> Iterator[duckdb.DuckDBPyConnection]:
+def _warehouse(workspace: Workspace, connection: Warehouse | None) -> Iterator[Warehouse]:
     """The given connection (left open), else a new one to the warehouse, closed on exit."""
     if connection is not None:
-        connection.execute("SET TimeZone = 'UTC'")
+        _utc(connection)
         yield connection
         return
-    path = workspace.warehouse_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = connect(workspace)
     try:
-        con.execute("SET TimeZone = 'UTC'")
+        _utc(con)
         yield con
     finally:
         con.close()
 
 
-def _ingest(
-    con: duckdb.DuckDBPyConnection, workspace: Workspace, ent: Entity
-) -> EntityIngestReport:
+def _utc(con: Warehouse) -> None:
+    if con.engine == "duckdb":
+        con.execute("SET TimeZone = 'UTC'")
+
+
+@contextmanager
+def _checker(con: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Where a batch's values are checked: the warehouse itself on DuckDB, else an in-memory
+    DuckDB (the checks read the file's rows, not the warehouse)."""
+    if con.engine == "duckdb":
+        yield con.duckdb
+        return
+    scratch = duckdb.connect(":memory:")
+    try:
+        scratch.execute("SET TimeZone = 'UTC'")
+        yield scratch
+    finally:
+        scratch.close()
+
+
+def _ingest(con: Warehouse, workspace: Workspace, ent: Entity) -> EntityIngestReport:
     started = time.perf_counter()
     listing = entity_batches(workspace, ent)
     report = EntityIngestReport(
@@ -174,34 +188,29 @@ def _ingest(
 
     raw_columns = table_columns(con, ent.table)
     replaced = {batch.file for batch, known in todo if known is not None}
-    with _bulk_writes(con):
+    with _bulk_writes(con), _checker(con) as checker:
         for checked in read_ahead(ent, [batch for batch, _ in todo]):
             if checked.open_error is not None:
                 raise IngestError(f"{checked.batch.file}: {checked.open_error}")
             try:
                 if checked.table is not None:
-                    stage_problems(con, ent, checked)
-                con.execute("BEGIN TRANSACTION")
-                if checked.batch.file in replaced:
-                    forget(con, ent, checked.batch.file)
-                if checked.table is None:
-                    record_rejection(con, ent, checked)
-                    report.batches_rejected += 1
-                    report.problems += len(checked.rejection)
-                else:
-                    rows, flagged, problems = _load(con, ent, checked, raw_columns)
-                    report.batches_loaded += 1
-                    report.rows_loaded += rows
-                    report.rows_quarantined += flagged
-                    report.problems += problems
-                con.execute("COMMIT")
-            except BaseException:
-                with suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-                raise
+                    stage_problems(checker, ent, checked)
+                with con.transaction():
+                    if checked.batch.file in replaced:
+                        forget(con, ent, checked.batch.file)
+                    if checked.table is None:
+                        record_rejection(con, ent, checked)
+                        report.batches_rejected += 1
+                        report.problems += len(checked.rejection)
+                    else:
+                        rows, flagged, problems = _load(con, checker, ent, checked, raw_columns)
+                        report.batches_loaded += 1
+                        report.rows_loaded += rows
+                        report.rows_quarantined += flagged
+                        report.problems += problems
             finally:
-                con.execute(f"DROP TABLE IF EXISTS {PROBLEMS_TABLE}")
-                unregister(con)
+                checker.execute(f"DROP TABLE IF EXISTS {PROBLEMS_TABLE}")
+                unregister(checker)
 
     ((report.rejected_total,),) = con.execute(
         f"SELECT count(*) FROM {BATCHES_TABLE} WHERE entity = ? AND status = 'rejected'",
@@ -212,42 +221,55 @@ def _ingest(
 
 
 def _load(
-    con: duckdb.DuckDBPyConnection, ent: Entity, checked: CheckedBatch, raw_columns: set[str]
+    con: Warehouse,
+    checker: duckdb.DuckDBPyConnection,
+    ent: Entity,
+    checked: CheckedBatch,
+    raw_columns: set[str],
 ) -> tuple[int, int, int]:
-    """Insert a checked batch's rows and problems; (rows, quarantined rows, problems)."""
+    """Insert a checked batch's rows and problems; (rows, quarantined rows, problems).
+
+    On DuckDB the rows go from the registered batch straight into raw (one statement); on a
+    server they are assembled in the checking DuckDB and bulk-loaded (``append_arrow``).
+    """
     assert checked.table is not None
     table = checked.table
     delivered = [n for n in table.column_names if n != ROW_NUMBER]
     extras = [n for n in delivered if n not in raw_columns]
     for name in extras:
-        column = quote_identifier(name)
-        con.execute(f"ALTER TABLE {RAW_SCHEMA}.{ent.table} ADD COLUMN {column} VARCHAR")
+        con.add_column(f"{RAW_SCHEMA}.{ent.table}", quote_identifier(name), "VARCHAR")
         raw_columns.add(name)
-    ((problems, flagged),) = con.execute(
+    ((problems, flagged),) = checker.execute(
         f"SELECT count(*), count(DISTINCT _row_number) FROM {PROBLEMS_TABLE}"
     ).fetchall()
     loaded_at = now()
     quarantined_sql = (
         f"b.{ROW_NUMBER} IN (SELECT _row_number FROM {PROBLEMS_TABLE})" if problems else "false"
     )
-    con.execute(
-        f"""
-        INSERT INTO {RAW_SCHEMA}.{ent.table} BY NAME
+    rows_sql = f"""
         SELECT b.*, ?::VARCHAR AS _file, ?::VARCHAR AS _file_hash,
                ?::TIMESTAMP AS _loaded_at, {quarantined_sql} AS _quarantined
         FROM {BATCH_VIEW} AS b
-        """,
-        [checked.batch.file, checked.file_hash, loaded_at],
-    )
-    if problems:
-        con.execute(
-            f"""
-            INSERT INTO {QUARANTINE_TABLE}
-            SELECT ?, ?, _row_number, column_name, value, reason, record_key, ?, ?
-            FROM {PROBLEMS_TABLE} ORDER BY _row_number, column_position
-            """,
-            [ent.folder, checked.batch.file, checked.file_hash, loaded_at],
-        )
+        """
+    problems_sql = f"""
+        SELECT ? AS entity, ? AS _file, _row_number, column_name, value, reason, record_key,
+               ? AS _file_hash, ?::TIMESTAMP AS _loaded_at
+        FROM {PROBLEMS_TABLE} ORDER BY _row_number, column_position
+        """
+    batch_values = [checked.batch.file, checked.file_hash, loaded_at]
+    problem_values = [ent.folder, checked.batch.file, checked.file_hash, loaded_at]
+    if con.engine == "duckdb":
+        con.execute(f"INSERT INTO {RAW_SCHEMA}.{ent.table} BY NAME {rows_sql}", batch_values)
+        if problems:
+            con.execute(f"INSERT INTO {QUARANTINE_TABLE} {problems_sql}", problem_values)
+    else:
+        # on Spark (no transaction) the batch's partitions are replaced: a batch whose record
+        # was not written (a crash) is written again whole, never twice
+        rows = checker.sql(rows_sql, params=batch_values).to_arrow_table()
+        con.append_arrow(f"{RAW_SCHEMA}.{ent.table}", rows, replace_partitions=True)
+        if problems:
+            found = checker.sql(problems_sql, params=problem_values).to_arrow_table()
+            con.append_arrow(QUARANTINE_TABLE, found, replace_partitions=True)
     message = []
     if flagged:
         message.append(
@@ -263,12 +285,15 @@ def _load(
 
 
 @contextmanager
-def _bulk_writes(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Settings for a bulk load, restored afterwards.
+def _bulk_writes(con: Warehouse) -> Iterator[None]:
+    """Settings for a bulk load into DuckDB, restored afterwards (nothing on a server).
 
     One checkpoint at the end instead of one after nearly every batch (about twice as fast), and
     one DuckDB thread fewer than cores, since the reader thread keeps one core busy.
     """
+    if con.engine != "duckdb":
+        yield
+        return
     ((threshold, threads),) = con.execute(
         "SELECT current_setting('checkpoint_threshold'), current_setting('threads')"
     ).fetchall()

@@ -28,7 +28,7 @@ from openspm.modelling.request import SCHEMA, ModelRequest, ModelResult, Scenari
 from openspm.modelling.results import OUT, TABLES, build_tables, collect
 from openspm.modelling.scenarios import ModellingError, discover, load_scenario
 from openspm.periods import PeriodError, checked_range
-from openspm.warehouse import quote_literal
+from openspm.warehouse import duckdb_file, quote_literal
 from openspm.workspace import Workspace
 
 Progress = Callable[[str], None]
@@ -60,7 +60,7 @@ def model_plans(
         warehouse = scratch / "warehouse.duckdb"
         say(f"copying the warehouse to {warehouse}")
         copy_warehouse(ws, warehouse)
-        with duckdb.connect(str(warehouse)) as connection:
+        with duckdb_file(str(warehouse)) as connection:
             empty_finance(connection)
         seconds: dict[str, float] = {}
         for scenario in scenarios:
@@ -68,13 +68,13 @@ def model_plans(
                 f"{scenario.name}: {len(scenario.plan_files)} plan file(s), the engine "
                 f"{first}..{through}"
             )
-            with duckdb.connect(str(warehouse)) as connection:
+            with duckdb_file(str(warehouse)) as connection:
                 write_comp_tables(configs[scenario.name], connection)
             seconds[scenario.name] = run_engine(ws, warehouse, first, through)
-            with duckdb.connect(str(warehouse)) as connection:
+            with duckdb_file(str(warehouse)) as connection:
                 collect(connection, scenario.name, through)
         say("comparing the scenarios")
-        with duckdb.connect(str(warehouse)) as connection:
+        with duckdb_file(str(warehouse)) as connection:
             build_tables(connection, ws.settings.reporting_currency, first, through)
             notes = _notes(connection, scenarios)
             data = read_data(

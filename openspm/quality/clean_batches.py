@@ -15,16 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import duckdb
-
-from openspm.warehouse import table_exists
+from openspm.warehouse import DATABASE_ERRORS, Warehouse, table_exists
 
 TABLE = "quality.clean_batches"
 VERSION = 1
 
 
 def clean_files(
-    connection: duckdb.DuckDBPyConnection, check: str, source: str, context: str = ""
+    connection: Warehouse, check: str, source: str, context: str = ""
 ) -> list[str]:
     """The files of ``source`` (a raw table) that ``check`` found clean under ``context``."""
     if not table_exists(connection, TABLE):
@@ -37,7 +35,7 @@ def clean_files(
 
 
 def remember_clean(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     check: str,
     source: str,
     files: Iterable[str],
@@ -48,16 +46,21 @@ def remember_clean(
     if not rows:
         return
     try:
-        connection.execute(
-            f"CREATE SCHEMA IF NOT EXISTS quality; CREATE TABLE IF NOT EXISTS {TABLE} ("
-            "check_name VARCHAR NOT NULL, source VARCHAR NOT NULL, context VARCHAR NOT NULL, "
-            "file VARCHAR NOT NULL)"
+        connection.create_schema("quality")
+        connection.create_table(
+            TABLE,
+            (
+                "check_name VARCHAR NOT NULL",
+                "source VARCHAR NOT NULL",
+                "context VARCHAR NOT NULL",
+                "file VARCHAR NOT NULL",
+            ),
         )
         known = set(clean_files(connection, check, source, context))
         new = [row for row in rows if row[3] not in known]
         if new:
             connection.executemany(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?)", new)
-    except duckdb.Error:
+    except DATABASE_ERRORS:
         return  # read-only: look again next time
 
 

@@ -18,8 +18,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from openspm.money import money
 from openspm.quality.findings import (
     MAX_FINDINGS,
@@ -30,6 +28,7 @@ from openspm.quality.findings import (
     not_run,
     outcome,
 )
+from openspm.warehouse import DATABASE_ERRORS, Warehouse
 
 PASSED_SUMMARY = "dbt_checks_passed"
 
@@ -125,7 +124,7 @@ def load_artifacts(target_dir: Path) -> tuple[dict[str, Any], dict[str, Any] | N
 
 def outcomes_from_run_results(
     run_results: Mapping[str, Any],
-    connection: duckdb.DuckDBPyConnection | None,
+    connection: Warehouse | None,
     manifest: Mapping[str, Any] | None = None,
     *,
     summarise_passed: bool = True,
@@ -273,7 +272,7 @@ def _title(unique_id: str, node: Mapping[str, Any]) -> str:
 def _failed(
     result: Mapping[str, Any],
     node: Mapping[str, Any],
-    connection: duckdb.DuckDBPyConnection | None,
+    connection: Warehouse | None,
     *,
     warn: bool,
 ) -> CheckOutcome:
@@ -308,7 +307,7 @@ def _failed(
 
 
 def _failing_rows(
-    connection: duckdb.DuckDBPyConnection, relation: str
+    connection: Warehouse, relation: str
 ) -> tuple[list[str], list[tuple[Any, ...]], int] | None:
     """Columns, the first MAX_FINDINGS rows and the row count of a stored failures view."""
     name = _local_relation(relation)
@@ -317,7 +316,7 @@ def _failing_rows(
         columns = [c[0] for c in cursor.description]
         records = cursor.fetchall()
         count = connection.execute(f"SELECT count(*) FROM {name}").fetchone()
-    except duckdb.Error:
+    except DATABASE_ERRORS:
         return None
     return columns, records, int(count[0]) if count else len(records)
 

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-
 from openspm.periods import month_bounds
 from openspm.quality.clean_batches import clean_files, remember_clean
 from openspm.quality.findings import (
@@ -27,7 +25,7 @@ from openspm.quality.findings import (
 )
 from openspm.quality.gx_runner import ROW_ID, Expect, cell_text, date_text, validate
 from openspm.quality.wording import missing_reason
-from openspm.warehouse import missing_tables, table_exists
+from openspm.warehouse import Warehouse, missing_tables, table_exists
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,7 +43,7 @@ AS_OF_MONTH_END = "as-of-month-end"  # the clean-batch context of the future-clo
 
 
 def check_won_deals(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     period: str | None = None,
     *,
     extra_currencies: Sequence[str] = (),
@@ -118,7 +116,7 @@ def check_won_deals(
 
 
 def check_future_close_dates(
-    connection: duckdb.DuckDBPyConnection, period: str
+    connection: Warehouse, period: str
 ) -> CheckOutcome:
     """Won deals known by the end of ``period`` whose close date lies after it (warning).
 
@@ -179,19 +177,20 @@ def check_future_close_dates(
     )
 
 
-def _never_future(connection: duckdb.DuckDBPyConnection, skip: Sequence[str]) -> list[str]:
+def _never_future(connection: Warehouse, skip: Sequence[str]) -> list[str]:
     """Files (but ``skip``) none of whose won deals closes after the month it was recorded in."""
+    skipped, params = connection.in_list("source_file", skip)
     rows = connection.execute(
         "SELECT source_file FROM staging.stg_crm__deals "
-        "WHERE is_won AND NOT list_contains(?, source_file) GROUP BY source_file "
-        "HAVING NOT bool_or(coalesce(close_date > last_day(modified_at::DATE), false))",
-        [list(skip)],
+        f"WHERE is_won AND NOT {skipped} GROUP BY source_file HAVING NOT bool_or(coalesce("
+        "date_trunc('month', close_date) > date_trunc('month', modified_at), false))",
+        params,
     ).fetchall()
     return [str(file) for (file,) in rows]
 
 
 def _won_deals_frame(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     skip: Sequence[str],
     *,
     amounts: bool = True,
@@ -204,39 +203,43 @@ def _won_deals_frame(
     ``_with_delivered``, for the listed rows only.
     """
     money = (
-        ", CAST(d.amount AS DOUBLE) AS amount_number, CAST(d.amount AS VARCHAR) AS amount_text, "
-        "d.currency"
+        f", {connection.cast('d.amount', 'DOUBLE')} AS amount_number, "
+        f"{connection.cast('d.amount', 'VARCHAR')} AS amount_text, d.currency"
         if amounts
         else ""
     )
+    skipped, params = connection.in_list("d.source_file", skip)
+    recorded = "" if recorded_before is None else "AND d.modified_at < ?"
     return connection.execute(
         f"""
         SELECT
             row_number() OVER (ORDER BY d.source_file, d.source_row, d.deal_id) - 1 AS {ROW_ID},
             d.deal_id, d.source_file, d.source_row, d.close_date, d.modified_at{money}
         FROM staging.stg_crm__deals AS d
-        WHERE d.is_won AND NOT list_contains(?, d.source_file)
-            AND (?::DATE IS NULL OR d.modified_at < ?::DATE)
+        WHERE d.is_won AND NOT {skipped} {recorded}
         ORDER BY d.source_file, d.source_row, d.deal_id
         """,
-        [list(skip), recorded_before, recorded_before],
+        [*params, *([] if recorded_before is None else [recorded_before])],
     ).df()
 
 
 def _with_delivered(
-    connection: duckdb.DuckDBPyConnection, rows: pd.DataFrame
+    connection: Warehouse, rows: pd.DataFrame
 ) -> list[dict[str, Any]]:
     """``rows`` of the won-deals frame with amount, close date and currency as delivered."""
     records = rows.to_dict("records")
     if not records or not table_exists(connection, "raw.crm__deals"):
         return [{**r, **dict.fromkeys(_DELIVERED)} for r in records]
+    files, file_params = connection.in_list(
+        "_file", sorted({str(r["source_file"]) for r in records})
+    )
+    rows, row_params = connection.in_list(
+        "_row_number", sorted({int(r["source_row"]) for r in records})
+    )
     found = connection.execute(  # a superset (files x rows) of the listed rows
         "SELECT _file, _row_number, amount, close_date, currency FROM raw.crm__deals "
-        "WHERE list_contains(?, _file) AND list_contains(?, _row_number)",
-        [
-            sorted({str(r["source_file"]) for r in records}),
-            sorted({int(r["source_row"]) for r in records}),
-        ],
+        f"WHERE {files} AND {rows}",
+        [*file_params, *row_params],
     ).fetchall()
     delivered = {(file, int(row)): tuple(values) for file, row, *values in found}
     missing = (None,) * len(_DELIVERED)
@@ -258,7 +261,7 @@ def _with_delivered(
 _DELIVERED = ("delivered_amount", "delivered_close_date", "delivered_currency")
 
 
-def _known_currencies(connection: duckdb.DuckDBPyConnection) -> set[str]:
+def _known_currencies(connection: Warehouse) -> set[str]:
     parts = []
     if table_exists(connection, "staging.stg_erp__fx_rates"):
         parts += [

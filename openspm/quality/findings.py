@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
-import duckdb
-
-from openspm.warehouse import missing_tables
+from openspm.warehouse import Warehouse, missing_tables
 
 MAX_FINDINGS = 200  # findings listed per check; CheckOutcome.total keeps the full count
 SCHEMA = "quality"
@@ -141,40 +139,38 @@ def blocking_failures(outcomes: Iterable[CheckOutcome]) -> list[CheckOutcome]:
 
 # ------------------------------------------------------------------------------------ storage
 
-_DDL = (
-    f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
-    f"""CREATE TABLE IF NOT EXISTS {RESULTS_TABLE} (
-        run_id VARCHAR NOT NULL,
-        period VARCHAR,
-        check_name VARCHAR NOT NULL,
-        title VARCHAR NOT NULL,
-        severity VARCHAR NOT NULL,
-        status VARCHAR NOT NULL,
-        total BIGINT NOT NULL,
-        detail VARCHAR,
-        technical VARCHAR,
-        position INTEGER NOT NULL,
-        recorded_at TIMESTAMP NOT NULL
-    )""",
-    f"""CREATE TABLE IF NOT EXISTS {FINDINGS_TABLE} (
-        run_id VARCHAR NOT NULL,
-        check_name VARCHAR NOT NULL,
-        position INTEGER NOT NULL,
-        location VARCHAR NOT NULL,
-        value VARCHAR,
-        problem VARCHAR NOT NULL
-    )""",
+RESULTS_COLUMNS = (
+    "run_id VARCHAR NOT NULL",
+    "period VARCHAR",
+    "check_name VARCHAR NOT NULL",
+    "title VARCHAR NOT NULL",
+    "severity VARCHAR NOT NULL",
+    "status VARCHAR NOT NULL",
+    "total BIGINT NOT NULL",
+    "detail VARCHAR",
+    "technical VARCHAR",
+    "position INTEGER NOT NULL",
+    "recorded_at TIMESTAMP NOT NULL",
+)
+FINDINGS_COLUMNS = (
+    "run_id VARCHAR NOT NULL",
+    "check_name VARCHAR NOT NULL",
+    "position INTEGER NOT NULL",
+    "location VARCHAR NOT NULL",
+    "value VARCHAR",
+    "problem VARCHAR NOT NULL",
 )
 
 
-def ensure_quality_tables(connection: duckdb.DuckDBPyConnection) -> None:
+def ensure_quality_tables(connection: Warehouse) -> None:
     """Create the schema ``quality`` and its two tables if missing."""
-    for statement in _DDL:
-        connection.execute(statement)
+    connection.create_schema(SCHEMA)
+    connection.create_table(RESULTS_TABLE, RESULTS_COLUMNS)
+    connection.create_table(FINDINGS_TABLE, FINDINGS_COLUMNS)
 
 
 def record_outcomes(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     run_id: str,
     period: str | None,
     outcomes: Sequence[CheckOutcome],
@@ -232,7 +228,7 @@ def record_outcomes(
         connection.commit()
 
 
-def load_outcomes(connection: duckdb.DuckDBPyConnection, run_id: str) -> list[CheckOutcome]:
+def load_outcomes(connection: Warehouse, run_id: str) -> list[CheckOutcome]:
     """The outcomes recorded for ``run_id``, in the order they were recorded ([] if none)."""
     if missing_tables(connection, (RESULTS_TABLE, FINDINGS_TABLE)):
         return []
@@ -263,10 +259,9 @@ def load_outcomes(connection: duckdb.DuckDBPyConnection, run_id: str) -> list[Ch
     ]
 
 
-def _begin(connection: duckdb.DuckDBPyConnection) -> bool:
+def _begin(connection: Warehouse) -> bool:
     """Start a transaction; False when the caller already holds one."""
-    try:
-        connection.begin()
-    except duckdb.TransactionException:
+    if connection.in_transaction:
         return False
+    connection.begin()
     return True

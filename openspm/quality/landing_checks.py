@@ -23,7 +23,7 @@ from openspm.quality.findings import (
 )
 from openspm.quality.gx_runner import ROW_ID, Expect, cell_text, validate
 from openspm.quality.wording import missing_reason
-from openspm.warehouse import missing_tables, quote_identifier, table_exists
+from openspm.warehouse import Warehouse, missing_tables, quote_identifier, table_exists
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,7 +40,7 @@ LANDING_CONFLICTS_TITLE = (
 
 
 def check_landing_quarantine(
-    connection: duckdb.DuckDBPyConnection, period: str | None = None
+    connection: Warehouse, period: str | None = None
 ) -> CheckOutcome:
     """Rows quarantined at ingestion and batches rejected whole (blocking), one finding each.
 
@@ -115,7 +115,7 @@ def check_landing_quarantine(
 
 
 def check_landing_conflicts(
-    connection: duckdb.DuckDBPyConnection, period: str | None = None
+    connection: Warehouse, period: str | None = None
 ) -> CheckOutcome:
     """Two rows of one batch with the same key and modified_at but different content (blocking).
 
@@ -138,14 +138,14 @@ def check_landing_conflicts(
     findings: list[Finding] = []
     for ent in present:
         clean = clean_files(connection, LANDING_CONFLICTS, ent.table)  # found clean before
+        skipped, params = connection.in_list("_file", clean)
         looked_at = {
             file
             for (file,) in connection.execute(
-                f"SELECT DISTINCT _file FROM {_raw(ent)} WHERE NOT list_contains(?, _file)",
-                [clean],
+                f"SELECT DISTINCT _file FROM {_raw(ent)} WHERE NOT {skipped}", params
             ).fetchall()
         }
-        frame = connection.execute(_conflict_candidates_sql(ent), [clean]).df()
+        frame = _conflict_candidates(connection, ent, clean)
         failing = set(frame["_file"]) if len(frame) else set()
         remember_clean(connection, LANDING_CONFLICTS, ent.table, looked_at - failing)
         if not len(frame):
@@ -198,7 +198,7 @@ def _key_sql(ent: Entity, prefix: str = "") -> str:
     return " || '|' || ".join(f"coalesce({prefix}{quote_identifier(k)}, '')" for k in ent.key)
 
 
-def _quarantine_frame(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def _quarantine_frame(connection: Warehouse) -> pd.DataFrame:
     """Quarantine rows of loaded batches, each with ``resolved``: corrected by a later batch."""
     corrections = []
     for ent in ENTITIES:
@@ -208,11 +208,11 @@ def _quarantine_frame(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             f"SELECT '{ent.folder}' AS entity, {_key_sql(ent)} AS record_key, "
             f"max(_file) AS latest_good_file FROM {_raw(ent)} "
             f"WHERE _quarantined IS NOT TRUE AND {_key_sql(ent)} IN (SELECT record_key FROM "
-            f"raw.ingest_quarantine WHERE entity = '{ent.folder}') GROUP BY ALL"
+            f"raw.ingest_quarantine WHERE entity = '{ent.folder}') GROUP BY 1, 2"
         )
+    text = connection.cast("NULL", "VARCHAR")
     good = " UNION ALL ".join(corrections) or (
-        "SELECT NULL::VARCHAR AS entity, NULL::VARCHAR AS record_key, "
-        "NULL::VARCHAR AS latest_good_file WHERE false"
+        f"SELECT {text} AS entity, {text} AS record_key, {text} AS latest_good_file WHERE false"
     )
     return connection.execute(
         f"""
@@ -230,7 +230,7 @@ def _quarantine_frame(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def _first_problem_rows(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _first_problem_rows(connection: Warehouse) -> dict[str, int]:
     """For rejected files: the row where reading failed, when the quarantine knows it."""
     rows = connection.execute(
         "SELECT _file, min(_row_number) FROM raw.ingest_quarantine "
@@ -262,10 +262,27 @@ def _typed_sql(ent: Entity, name: str) -> str:
     return typed_text_sql(ent.column(name), quote_identifier(name))
 
 
-def _conflict_candidates_sql(ent: Entity) -> str:
-    """Rows of one raw table whose (file, key, modified_at) occurs more than once.
+def _conflict_candidates(connection: Warehouse, ent: Entity, clean: list[str]) -> pd.DataFrame:
+    """The candidate rows of ``_conflict_candidates_sql``, typed as staging types them.
 
-    One parameter: the files to leave out (found clean by an earlier run).
+    The typing rules are DuckDB SQL (``parse_rules``): on a server warehouse the rows of the
+    batches not found clean before are copied into an in-memory DuckDB and checked there.
+    """
+    if connection.engine == "duckdb":
+        return connection.execute(_conflict_candidates_sql(ent, _raw(ent)), [clean]).df()
+    skipped, params = connection.in_list("_file", clean)
+    rows = connection.arrow(f"SELECT * FROM {_raw(ent)} WHERE NOT {skipped}", params)
+    local = duckdb.connect(":memory:")
+    try:
+        local.register("raw_rows", rows)
+        return local.execute(_conflict_candidates_sql(ent, "raw_rows"), [clean]).df()
+    finally:
+        local.close()
+
+
+def _conflict_candidates_sql(ent: Entity, relation: str) -> str:
+    """Rows of one raw table (``relation``) whose (file, key, modified_at) occurs more than
+    once, in DuckDB's SQL. One parameter: the files to leave out (found clean before).
     """
     key = " || '|' || ".join(f"coalesce({_typed_sql(ent, k)}, '')" for k in ent.key)
     if ent.versioned_by is None:  # the file is the version
@@ -284,7 +301,7 @@ def _conflict_candidates_sql(ent: Entity) -> str:
     return f"""
         WITH keyed AS (
             SELECT _file, _row_number, {key} AS _key, {version} AS _version
-            FROM {_raw(ent)}
+            FROM {relation}
             WHERE _quarantined IS NOT TRUE AND NOT list_contains(?, _file)
         ),
         repeated AS (
@@ -300,7 +317,7 @@ def _conflict_candidates_sql(ent: Entity) -> str:
         typed AS (
             SELECT _file, _row_number, {key} AS _key, {version} AS _version,
                 {version_delivered} AS _version_delivered, {normalized}, {delivered}
-            FROM {_raw(ent)} AS delivered_rows
+            FROM {relation} AS delivered_rows
             SEMI JOIN candidates
                 ON delivered_rows._file = candidates._file
                 AND delivered_rows._row_number = candidates._row_number

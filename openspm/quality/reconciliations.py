@@ -11,14 +11,12 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-import duckdb
-
 from openspm.fx import fx_rate
 from openspm.money import cents, money
 from openspm.periods import month_bounds, parse_period
 from openspm.quality.findings import CheckOutcome, Finding, Severity, not_run, outcome
 from openspm.quality.wording import employee_label, employee_names, missing_reason
-from openspm.warehouse import missing_tables
+from openspm.warehouse import Warehouse, missing_tables
 
 DEAL_CREDITS = "deal_credits_reconcile"
 DEAL_CREDITS_TITLE = "Each won deal's direct and split credits must add up to its amount"
@@ -40,11 +38,14 @@ TARGET_MULTIPLE = Decimal(3)
 _PAYOUT_TABLES = {
     "marts": ("marts.fct_payouts", "marts.fct_payout_lines"),
     "finance": ("finance.payouts", "finance.payout_lines"),
+    # Spark: the month being published, before finance.closes lists it (openspm/publish.py)
+    "finance_store": ("finance_store.payouts", "finance_store.payout_lines"),
 }
 
 
 def payout_tables(schema: str) -> tuple[str, str]:
-    """(payouts, payout lines) of ``schema``: drafts in marts, published months in finance."""
+    """(payouts, payout lines) of ``schema``: drafts in marts, published months in finance
+    (on Spark, a month being published in finance_store)."""
     try:
         return _PAYOUT_TABLES[schema]
     except KeyError:
@@ -54,7 +55,7 @@ def payout_tables(schema: str) -> tuple[str, str]:
 # ------------------------------------------------------------------------------------ credits
 
 
-def check_deal_credits(connection: duckdb.DuckDBPyConnection, period: str) -> CheckOutcome:
+def check_deal_credits(connection: Warehouse, period: str) -> CheckOutcome:
     """Won deals closed in ``period`` whose direct and split credits do not add up (blocking).
 
     The same rule as the dbt test ``assert_deal_credits_reconcile_to_deal_amounts``: the
@@ -99,8 +100,10 @@ def check_deal_credits(connection: duckdb.DuckDBPyConnection, period: str) -> Ch
             FROM deals
             LEFT JOIN split_totals ON deals.deal_id = split_totals.deal_id
             LEFT JOIN credit_totals ON deals.deal_id = credit_totals.deal_id
-            ANTI JOIN (SELECT DISTINCT deal_id FROM intermediate.int_deal_credit_problems) AS p
-                ON deals.deal_id = p.deal_id
+            WHERE NOT EXISTS (
+                SELECT 1 FROM intermediate.int_deal_credit_problems AS p
+                WHERE p.deal_id = deals.deal_id
+            )
         )
         SELECT * FROM reconciled
         WHERE credited <> expected
@@ -153,7 +156,7 @@ def check_deal_credits(connection: duckdb.DuckDBPyConnection, period: str) -> Ch
     )
 
 
-def exceptions(connection: duckdb.DuckDBPyConnection, period: str) -> list[Finding]:
+def exceptions(connection: Warehouse, period: str) -> list[Finding]:
     """Credits of ``period`` that belong to no plan (int_credit_exceptions), one finding each."""
     if missing_tables(connection, ["intermediate.int_credit_exceptions"]):
         return []
@@ -183,7 +186,7 @@ def exceptions(connection: duckdb.DuckDBPyConnection, period: str) -> list[Findi
     return findings
 
 
-def check_credits_without_plan(connection: duckdb.DuckDBPyConnection, period: str) -> CheckOutcome:
+def check_credits_without_plan(connection: Warehouse, period: str) -> CheckOutcome:
     """Warning: credits dated in ``period`` whose employee holds no plan that day."""
     missing = missing_tables(connection, ["intermediate.int_credit_exceptions"])
     if missing:
@@ -201,7 +204,7 @@ def check_credits_without_plan(connection: duckdb.DuckDBPyConnection, period: st
 
 
 def check_payout_lines(
-    connection: duckdb.DuckDBPyConnection, period: str, schema: str = "marts"
+    connection: Warehouse, period: str, schema: str = "marts"
 ) -> CheckOutcome:
     """Payouts of ``period`` whose commission or SPIFF is not the sum of their lines (blocking).
 
@@ -299,7 +302,7 @@ def check_payout_lines(
 
 
 def check_net_payout(
-    connection: duckdb.DuckDBPyConnection, period: str, schema: str = "marts"
+    connection: Warehouse, period: str, schema: str = "marts"
 ) -> CheckOutcome:
     """Payouts of ``period`` whose net_payout does not follow from their parts (blocking).
 
@@ -348,7 +351,7 @@ def check_net_payout(
 
 
 def check_payout_above_target(
-    connection: duckdb.DuckDBPyConnection, period: str, schema: str = "marts"
+    connection: Warehouse, period: str, schema: str = "marts"
 ) -> CheckOutcome:
     """Warning: a net payout above 3 x the monthly target incentive (annual target / 12).
 
@@ -418,7 +421,7 @@ def check_payout_above_target(
 
 
 def _rate(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     cache: dict[tuple[str, str], Decimal | None],
     from_currency: str,
     to_currency: str,

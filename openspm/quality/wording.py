@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import duckdb
-
-from openspm.warehouse import table_exists
+from openspm.warehouse import Warehouse, table_exists
 
 
 def missing_reason(missing: list[str]) -> str:
@@ -13,7 +11,7 @@ def missing_reason(missing: list[str]) -> str:
     return f"the data this check reads has not been built yet ({listed}); run the pipeline first"
 
 
-def employee_names(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+def employee_names(connection: Warehouse) -> dict[str, str]:
     """Employee id -> "First Last" from staging (empty when staging is not built)."""
     if not table_exists(connection, "staging.stg_hris__employees"):
         return {}

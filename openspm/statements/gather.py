@@ -36,6 +36,7 @@ from openspm.statements.model import (
 )
 from openspm.statements.source import FinanceSource
 from openspm.statements.tiers import Tier, amount_text, percent_text, tier_steps
+from openspm.warehouse import Warehouse
 
 Key = tuple[str, str, str, date | None]  # employee, plan, component, quota period start
 
@@ -48,11 +49,11 @@ class ComponentRule:
     tiers: list[Tier]
 
 
-def _scope(employees: Iterable[str] | None) -> tuple[str, list]:
+def _scope(connection: Warehouse, employees: Iterable[str] | None) -> tuple[str, list]:
     """A SQL condition on employee_id (and its parameter) limiting the gathered employees."""
     if employees is None:
         return "true", []
-    return "list_contains(?, employee_id)", [sorted(set(employees))]
+    return connection.in_list("employee_id", sorted(set(employees)))
 
 
 class MonthData:
@@ -76,7 +77,7 @@ class MonthData:
         if employees is not None:  # a manager's statement needs the team's payouts too
             employees = set(employees)
             employees |= {r for e in list(employees) for r in self.reports.get(e, [])}
-        where, params = _scope(employees)
+        where, params = _scope(source.connection, employees)
         self._where, self._params = where, params
         self.payouts = {r[0]: r for r in self._rows("payouts", self._payouts_sql())}
         self.ytd = {r[0]: r for r in self._rows("payouts", self._ytd_sql())}
@@ -90,10 +91,9 @@ class MonthData:
             for r in self._rows("opening_balances", self._opening_sql())
         }
         self.attainment = self._group(self._rows("attainment", self._attainment_sql()))
-        self.earlier_quotas = {
-            (r[0], r[1], r[2], r[3]): list(r[4])
-            for r in self._rows("attainment", self._quotas_sql())
-        }
+        self.earlier_quotas: dict[tuple, list] = defaultdict(list)
+        for r in self._rows("attainment", self._quotas_sql()):  # ordered by period
+            self.earlier_quotas[(r[0], r[1], r[2], r[3])].append(r[4])
         self.spiff_earnings = {
             (r[0], r[1], r[2], r[3]): r[4] for r in self._rows("credits", self._spiff_sql())
         }
@@ -114,8 +114,10 @@ class MonthData:
 
     # ------------------------------------------------------------------ reading
 
-    def _rows(self, table: str, sql: str, params: list | None = None) -> list[tuple]:
-        relation = self.source.table(table)
+    def _rows(
+        self, table: str, sql: str, params: list | None = None, alias: str | None = None
+    ) -> list[tuple]:
+        relation = self.source.table(table, alias)
         text = sql.replace("{t}", relation).replace("{scope}", self._where)
         return self.source.connection.execute(text, [*self._params, *(params or [])]).fetchall()
 
@@ -137,7 +139,7 @@ class MonthData:
         return (
             "select employee_id, sum(commission), sum(spiff), sum(draw_top_up), "
             "sum(draw_recovery), sum(adjustments), sum(net_payout), count(distinct currency), "
-            "string_agg(distinct currency, ', '), min(period) from {t} "
+            "min(currency), min(period) from {t} "
             f"where {{scope}} and period between '{self.year_start}' and '{self.period}' "
             "group by employee_id"
         )
@@ -154,13 +156,13 @@ class MonthData:
         return (
             "select employee_id, plan_id, component_id, quota_period_start, sum(amount), "
             "min(period) from {t} "
-            f"where {{scope}} and period < '{self.period}' group by all"
+            f"where {{scope}} and period < '{self.period}' group by 1, 2, 3, 4"
         )
 
     def _opening_sql(self) -> str:
         return (
             "select employee_id, plan_id, component_id, quota_period_start, sum(amount) "
-            "from {t} where {scope} and kind = 'paid_to_date' group by all"
+            "from {t} where {scope} and kind = 'paid_to_date' group by 1, 2, 3, 4"
         )
 
     def _ranks_sql(self) -> str:
@@ -180,9 +182,9 @@ class MonthData:
 
     def _quotas_sql(self) -> str:
         return (
-            "select employee_id, plan_id, component_id, quota_period_start, "
-            "list(quota order by period) from {t} "
-            f"where {{scope}} and period < '{self.period}' and quota is not null group by all"
+            "select employee_id, plan_id, component_id, quota_period_start, quota from {t} "
+            f"where {{scope}} and period < '{self.period}' and quota is not null "
+            "order by employee_id, plan_id, component_id, quota_period_start, period"
         )
 
     def _spiff_sql(self) -> str:
@@ -192,7 +194,7 @@ class MonthData:
             f"from {{t}} where {{scope}} and period <= '{self.period}' "
             f"and credit_date <= date '{self.end}' and (plan_id, component_id) in "
             f"(select distinct plan_id, component_id from {lines} where line_type = 'spiff') "
-            "group by all"
+            "group by 1, 2, 3, 4"
         )
 
     def _is_go_live(self) -> bool:
@@ -221,7 +223,7 @@ class MonthData:
         )
         before = f"c.credit_date < date '{self.start}'" if self.go_live else "false"
         sql = (
-            "with month as (select * from {t} c "
+            "with month_credits as (select * from {t} "
             f"where {self._where.replace('employee_id', 'c.employee_id')} "
             f"and c.period = '{self.period}') "
             "select * from ("
@@ -229,15 +231,15 @@ class MonthData:
             f"{account} as account, c.event_type, c.event_id, c.credit_type, c.is_reversal, "
             "c.rollup_from_employee_id, c.credit_date, c.source_amount, c.source_currency, "
             "c.fx_rate, c.amount, c.currency, c.plan_id, c.component_id, c.quota_period_start, "
-            f"c.credit_id, 1 as credits, c.credit_date as first_date from month c {joins} "
+            f"c.credit_id, 1 as credits, c.credit_date as first_date from month_credits c {joins} "
             f"where not ({before}) "
             "union all "
             "select c.employee_id, 'summary', null, null, null, null, null, false, null, "
             "max(c.credit_date), null, null, null, sum(c.amount), c.currency, c.plan_id, "
             "c.component_id, c.quota_period_start, null, count(*), min(c.credit_date) "
-            f"from month c where {before} "
+            f"from month_credits c where {before} "
             "group by c.employee_id, c.plan_id, c.component_id, c.quota_period_start, "
-            "c.currency) "
+            "c.currency) as month_rows "
             "order by employee_id, entry <> 'summary', "
             "case when entry = 'summary' then plan_id end, "
             "case when entry = 'summary' then component_id end, "
@@ -245,7 +247,7 @@ class MonthData:
             "case when entry = 'summary' then currency end, "
             "credit_date, deal_id, plan_id, component_id, credit_type, entry"
         )
-        return self._rows("credits", sql)
+        return self._rows("credits", sql, alias="c")
 
     def _credit_history_sql(self) -> str:
         return (
@@ -307,10 +309,10 @@ class MonthData:
         jobs = ""
         if self.source.has("staging.stg_hris__job_history"):
             jobs = (
-                "left join (select employee_id, arg_max(job_title, effective_date) as job_title, "
-                "arg_max(manager_id, effective_date) as manager_id "
-                "from staging.stg_hris__job_history where effective_date <= ? "
-                "group by employee_id) j using (employee_id)"
+                "left join (select employee_id, job_title, manager_id from (select employee_id, "
+                "job_title, manager_id, row_number() over (partition by employee_id order by "
+                "effective_date desc) as job_rank from staging.stg_hris__job_history "
+                "where effective_date <= ?) as jobs where job_rank = 1) j using (employee_id)"
             )
         columns = "j.job_title, j.manager_id" if jobs else "null, null"
         rows = self.source.connection.execute(
@@ -367,8 +369,9 @@ class MonthData:
 
     def _latest_rate(self, source_currency: str, target: str) -> Decimal | None:
         row = self.source.connection.execute(
-            "select arg_max(rate, rate_date) from staging.stg_erp__fx_rates "
-            "where from_currency = ? and to_currency = ? and rate_date <= ?",
+            "select rate from staging.stg_erp__fx_rates "
+            "where from_currency = ? and to_currency = ? and rate_date <= ? "
+            "order by rate_date desc limit 1",
             [source_currency, target, self.end],
         ).fetchone()
         return None if row is None or row[0] is None else Decimal(row[0])

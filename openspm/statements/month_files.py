@@ -23,9 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from openspm.accounting.files import write_accounting_files
+from openspm.accounting.policy import accounting_enabled
 from openspm.close_report import write_close_report
 from openspm.publish import FINANCE_SCHEMA, closed_periods
 from openspm.quality import PUBLISHED
@@ -35,7 +34,7 @@ from openspm.statements.gather import MonthData, build_statement
 from openspm.statements.payroll import PAYROLL_FILE, payroll_rows, render_payroll
 from openspm.statements.render import render_csv, render_html
 from openspm.statements.source import FinanceSource
-from openspm.warehouse import WarehouseError, read_only
+from openspm.warehouse import DATABASE_ERRORS, Warehouse, WarehouseError, read_only
 from openspm.workspace import Workspace
 
 MARKER = "month-files.json"
@@ -118,9 +117,15 @@ def _names(source: FinanceSource) -> dict[str, str]:
 
 
 def write_accounting(context: MonthContext) -> list[Path]:
-    """``journal-entries.csv`` and ``deferred-commissions.csv`` (docs/accounting.md)."""
+    """``journal-entries.csv`` and ``deferred-commissions.csv`` (docs/accounting.md); none when
+    the accounting is turned off (``accounting.enabled: false``)."""
+    if not accounting_enabled(context.workspace.settings):
+        return []
     source = context.source
-    relations = {t: source.table(t) for t in ("journal_entries", "deferred_commissions")}
+    relations = {
+        "journal_entries": source.table("journal_entries", "journal"),
+        "deferred_commissions": source.table("deferred_commissions", "rollforward"),
+    }
     return write_accounting_files(source.connection, source.period, context.folder, relations)
 
 
@@ -218,7 +223,7 @@ def discard_staged(workspace: Workspace, period: str) -> None:
 
 def rebuild_month_files(
     workspace: Workspace,
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     period: str,
     writers: list[MonthFileWriter] | None = None,
 ) -> Path:
@@ -240,7 +245,7 @@ def rebuild_month_files(
 
 
 def months_without_files(
-    workspace: Workspace, connection: duckdb.DuckDBPyConnection | None
+    workspace: Workspace, connection: Warehouse | None
 ) -> list[str]:
     """Published months whose folder is not complete."""
     return sorted(p for p in closed_periods(connection) if not has_month_files(workspace, p))
@@ -262,7 +267,7 @@ def repair_month_files(
             for period in months_without_files(workspace, connection):
                 try:
                     path = rebuild_month_files(workspace, connection, period)
-                except (MonthFilesError, OSError, duckdb.Error) as exc:
+                except (MonthFilesError, OSError, *DATABASE_ERRORS) as exc:
                     if report is not None:
                         report(f"the files of {period} could not be rebuilt: {exc}")
                     continue

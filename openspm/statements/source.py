@@ -12,11 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import duckdb
-
-from openspm.publish import FINANCE_SCHEMA, draft_tables
+from openspm.publish import FINANCE_SCHEMA, PUBLISHED_TABLES, draft_tables
+from openspm.warehouse import Warehouse, table_exists
 from openspm.warehouse import quote_literal as _literal
-from openspm.warehouse import table_exists
 
 
 @dataclass(frozen=True)
@@ -27,14 +25,14 @@ class FinanceSource:
     those of ``finance.closes``).
     """
 
-    connection: duckdb.DuckDBPyConnection
+    connection: Warehouse
     period: str
     run_id: str
     closed_at: datetime
     drafts: dict[str, str] = field(default_factory=dict)  # table -> draft mart (staged only)
 
     @classmethod
-    def published(cls, connection: duckdb.DuckDBPyConnection, period: str) -> FinanceSource:
+    def published(cls, connection: Warehouse, period: str) -> FinanceSource:
         """A month in ``finance.closes``; LookupError when it is not published."""
         row = connection.execute(
             f"select run_id, published_at from {FINANCE_SCHEMA}.closes where period = ?",
@@ -47,7 +45,7 @@ class FinanceSource:
     @classmethod
     def staged(
         cls,
-        connection: duckdb.DuckDBPyConnection,
+        connection: Warehouse,
         period: str,
         run_id: str,
         closed_at: datetime,
@@ -60,17 +58,20 @@ class FinanceSource:
     def is_staged(self) -> bool:
         return bool(self.drafts)
 
-    def table(self, name: str) -> str:
-        """A relation (SQL) with the rows of ``finance.<name>``, the month's drafts included."""
+    def table(self, name: str, alias: str | None = None) -> str:
+        """A FROM item with the rows of ``finance.<name>``, the month's drafts included, named
+        ``alias`` (default ``<name>_rows``)."""
         published = f"{FINANCE_SCHEMA}.{name}"
+        alias = alias or f"{name}_rows"
         draft = self.drafts.get(name)
         if draft is None:
-            return published
+            return f"{published} as {alias}"
+        columns = ", ".join(column.split()[0] for column in PUBLISHED_TABLES[name])
+        stamp = self.connection.cast(_literal(self.closed_at.isoformat(sep=" ")), "TIMESTAMP")
         return (
-            f"(select * from {published} union all by name "
-            f"select *, {_literal(self.run_id)} as run_id, "
-            f"timestamp {_literal(self.closed_at.isoformat(sep=' '))} as published_at "
-            f"from {draft} where period = {_literal(self.period)})"
+            f"(select {columns}, run_id, published_at from {published} union all "
+            f"select {columns}, {_literal(self.run_id)} as run_id, {stamp} as published_at "
+            f"from {draft} where period = {_literal(self.period)}) as {alias}"
         )
 
     def has(self, schema_table: str) -> bool:

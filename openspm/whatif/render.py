@@ -23,9 +23,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jinja2
+import jinja2.runtime
 
 from openspm.dbt_project import DBT_PROJECT_DIR, MANIFEST_PATH, DbtProjectError, ensure_manifest
 
@@ -138,9 +140,23 @@ class ModelRenderer:
     def macro(self, name: str, *args: str) -> str:
         """The SQL of a call of a project macro, e.g. ``macro("fx_convert", "a", "r")``."""
         try:
-            return str(getattr(self._macros, name)(*args)).strip()
+            found = getattr(self._macros, name)
         except AttributeError:
             raise RenderError(f"no dbt macro named {name!r}") from None
+        try:
+            return str(found(*args)).strip()
+        except _Return as returned:  # a macro that returns its value (dbt's return())
+            return str(returned.value).strip()
+
+    def _dispatch(self, name: str, macro_namespace: str | None = None) -> Any:
+        """``adapter.dispatch(name)``: the DuckDB implementation (``duckdb__``, else
+        ``default__``), as dbt picks it for the local target."""
+        del macro_namespace
+        for prefix in ("duckdb__", "default__"):
+            found = getattr(self._macros, prefix + name, None)
+            if found is not None:
+                return found
+        raise RenderError(f"no dbt macro default__{name} to dispatch {name!r} to")
 
     def query(self, select: str) -> str:
         """``select`` (which names models through ``relation``) with the rendered CTEs."""
@@ -224,8 +240,9 @@ class ModelRenderer:
             "config": lambda *_, **__: "",
             "is_incremental": lambda: False,
             "return": _return,
-            "adapter": _Undefined("adapter"),
-            "target": _Undefined("target"),
+            # the what-ifs render for DuckDB (docs/scaling.md): dispatch picks its macros
+            "adapter": SimpleNamespace(dispatch=self._dispatch),
+            "target": SimpleNamespace(type="duckdb", name="local"),
             "this": _Undefined("this"),
             "run_query": undefined("run_query"),
         }
@@ -259,6 +276,20 @@ class _Undefined:
         raise RenderError(f"{self._name} is not available outside a dbt build")
 
 
+class _MacroContext(jinja2.runtime.Context):
+    """A Jinja context whose macro calls give the value a macro ``return()``s, as dbt's do."""
+
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().call(__obj, *args, **kwargs)
+        except _Return as returned:
+            if isinstance(__obj, jinja2.runtime.Macro):
+                return returned.value
+            raise
+
+
 @cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(extensions=["jinja2.ext.do"], autoescape=False)
+    environment = jinja2.Environment(extensions=["jinja2.ext.do"], autoescape=False)
+    environment.context_class = _MacroContext
+    return environment

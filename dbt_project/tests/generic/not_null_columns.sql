@@ -9,7 +9,7 @@
 {%- set label -%}
     {%- if label_columns -%}
         {%- for column in label_columns -%}
-            '{{ column }} ' || coalesce(cast({{ column }} as varchar), '(none)')
+            '{{ column }} ' || coalesce(cast({{ column }} as {{ type_text() }}), '(none)')
             {%- if not loop.last %} || ', ' || {% endif -%}
         {%- endfor -%}
     {%- else -%}

@@ -34,7 +34,7 @@ new_payments as (
 
 deals_of_new_splits as (
 
-    select distinct {{ to_string('deal_id') }}
+    select distinct {{ to_string('deal_id') }} as deal_id
     from {{ source('raw', 'crm__deal_splits') }}
     where {{ to_string('split_id') }} in (select * from new_splits)
 
@@ -43,7 +43,7 @@ deals_of_new_splits as (
 -- the invoices the new payments pay, in any of the payments' versions
 invoices_of_new_payments as (
 
-    select distinct {{ to_string('invoice_id') }}
+    select distinct {{ to_string('invoice_id') }} as invoice_id
     from {{ source('raw', 'erp__payments') }}
     where {{ to_string('payment_id') }} in (select * from new_payments)
 
@@ -51,7 +51,7 @@ invoices_of_new_payments as (
 
 deals_of_changed_invoices as (
 
-    select distinct {{ to_string('deal_id') }}
+    select distinct {{ to_string('deal_id') }} as deal_id
     from {{ source('raw', 'erp__invoices') }}
     where {{ to_string('invoice_id') }} in (
         select * from new_invoices
@@ -63,13 +63,16 @@ deals_of_changed_invoices as (
 
 final as (
 
-    select * from new_deals
-    union
-    select * from deals_of_new_splits
-    union
-    select * from deals_of_changed_invoices
+    select deal_id
+    from (
+        select * from new_deals
+        union
+        select * from deals_of_new_splits
+        union
+        select * from deals_of_changed_invoices
+    ) as changed (deal_id)
 
 )
 
-select deal_id from final as changed (deal_id)
+select deal_id from final
 where deal_id is not null

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_changed_deals() }}",
@@ -46,8 +46,8 @@ component_credits as (
     inner join components
         on plan_credits.plan_id = components.plan_id
         and components.measure = {{ event_measure('plan_credits.event_type') }}
-        and list_contains(components.deal_types, plan_credits.deal_type)
-        and list_contains(components.credit_types, plan_credits.credit_type)
+        and {{ list_has('components.deal_types', 'plan_credits.deal_type') }}
+        and {{ list_has('components.credit_types', 'plan_credits.credit_type') }}
 
 ),
 
@@ -118,11 +118,11 @@ final as (
         credit_type,
         is_reversal,
         credit_date,
-        strftime(credit_date, '%Y-%m') as period,
-        sum(source_amount) as source_amount,
+        {{ month_text('credit_date') }} as period,
+        cast(sum(source_amount) as decimal(38, 14)) as source_amount,
         source_currency,
         fx_rate,
-        sum(amount) as amount,
+        cast(sum(amount) as decimal(38, 14)) as amount,
         plan_currency as currency,
         plan_id,
         component_id,
@@ -134,7 +134,10 @@ final as (
         deal_type
 
     from credits
-    group by all
+    group by
+        event_type, event_id, deal_id, employee_id, credit_type, is_reversal, credit_date,
+        source_currency, fx_rate, plan_currency, plan_id, component_id,
+        rollup_from_employee_id, rule, deal_type
 
 )
 

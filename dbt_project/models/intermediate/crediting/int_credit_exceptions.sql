@@ -22,10 +22,12 @@ unassigned as (
 
     select credits.*
     from credits
-    anti join assignments
-        on credits.employee_id = assignments.employee_id
-        and credits.credit_date >= assignments.valid_from
-        and credits.credit_date <= assignments.valid_to
+    where not exists (
+        select 1 from assignments
+        where credits.employee_id = assignments.employee_id
+            and credits.credit_date >= assignments.valid_from
+            and credits.credit_date <= assignments.valid_to
+    )
 
 ),
 
@@ -55,7 +57,7 @@ final as (
                 else unassigned.event_type || ' ' || unassigned.event_id || ' of deal '
                     || unassigned.deal_id
             end
-            || ' (' || unassigned.source_amount::decimal(38, 2) || ' '
+            || ' (' || cast(unassigned.source_amount as decimal(38, 2)) || ' '
             || unassigned.source_currency || ') earns nothing' as description
 
     from unassigned

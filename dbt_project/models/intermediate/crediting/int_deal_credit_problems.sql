@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_changed_deals() }}",
@@ -46,28 +46,39 @@ won_splits as (
 
 ),
 
+-- one row per missing or wrong field of a won deal
+incomplete_fields as (
+
+    select deal_id, owner_id, amount, 'missing_close_date' as kind
+    from won_deals where close_date is null
+    union all
+    select deal_id, owner_id, amount, 'missing_amount' as kind
+    from won_deals where amount is null
+    union all
+    select deal_id, owner_id, amount, 'missing_currency' as kind
+    from won_deals where currency is null
+    union all
+    select deal_id, owner_id, amount, 'negative_amount' as kind
+    from won_deals where amount < 0
+
+),
+
 incomplete_deals as (
 
     select
         deal_id,
-        cast(null as varchar) as split_id,
+        cast(null as {{ type_text() }}) as split_id,
         owner_id as crm_user_id,
         kind,
         'won deal ' || deal_id || ' ' || case kind
             when 'missing_close_date' then 'has no close_date'
             when 'missing_amount' then 'has no amount'
             when 'missing_currency' then 'has no currency'
-            when 'negative_amount' then 'has a negative amount (' || rtrim(rtrim(amount::varchar, '0'), '.') || ')'
+            when 'negative_amount' then 'has a negative amount ('
+                || {{ decimal_text('amount') }} || ')'
         end as description
 
-    from won_deals
-    cross join unnest([
-        case when close_date is null then 'missing_close_date' end,
-        case when amount is null then 'missing_amount' end,
-        case when currency is null then 'missing_currency' end,
-        case when amount < 0 then 'negative_amount' end
-    ]) as kinds (kind)
-    where kind is not null
+    from incomplete_fields
 
 ),
 
@@ -75,7 +86,7 @@ owners as (
 
     select
         deal_id,
-        cast(null as varchar) as split_id,
+        cast(null as {{ type_text() }}) as split_id,
         owner_id as crm_user_id,
         'owner_not_employee' as kind,
         'won deal ' || deal_id as subject
@@ -133,11 +144,11 @@ split_totals_off as (
 
     select
         deal_id,
-        cast(null as varchar) as split_id,
-        cast(null as varchar) as crm_user_id,
+        cast(null as {{ type_text() }}) as split_id,
+        cast(null as {{ type_text() }}) as crm_user_id,
         'revenue_splits_not_100' as kind,
         'revenue splits of won deal ' || deal_id || ' sum to '
-            || rtrim(rtrim(split_total::varchar, '0'), '.')
+            || {{ decimal_text('split_total') }}
             || ' (' || split_count || case when split_count = 1 then ' split' else ' splits' end
             || '), not 100' as description
 

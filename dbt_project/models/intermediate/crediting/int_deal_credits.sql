@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_changed_deals() }}",
@@ -85,7 +85,7 @@ owner_credits as (
     -- rule 2: the deal owner gets 100% when the deal has no revenue split
     select
         won_deals.deal_id,
-        cast(null as varchar) as split_id,
+        cast(null as {{ type_text() }}) as split_id,
         won_deals.owner_id as crm_user_id,
         'direct' as credit_type,
         'direct_owner' as rule,
@@ -93,8 +93,10 @@ owner_credits as (
         cast(won_deals.amount as decimal(38, 14)) as source_amount
 
     from won_deals
-    anti join deals_with_revenue_splits
-        on won_deals.deal_id = deals_with_revenue_splits.deal_id
+    where not exists (
+        select 1 from deals_with_revenue_splits
+        where won_deals.deal_id = deals_with_revenue_splits.deal_id
+    )
 
     union all
 
@@ -134,7 +136,7 @@ person_credits as (
         owner_credits.split_percent,
         owner_credits.source_amount,
         won_deals.currency as source_currency,
-        cast(null as varchar) as rollup_from_employee_id,
+        cast(null as {{ type_text() }}) as rollup_from_employee_id,
         0 as rollup_depth,
         owner_credits.crm_user_id,
         won_deals.cancelled_date

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_changed_deals() }}",
@@ -81,7 +81,7 @@ measure_holders as (
     inner join plan_measures
         on assignments.plan_id = plan_measures.plan_id
     where plan_measures.measure <> 'bookings'
-    group by all
+    group by assignments.employee_id, plan_measures.measure
 
 ),
 
@@ -148,7 +148,7 @@ person_credits as (
             as decimal(38, 14)
         ) as source_amount,
         events.currency as source_currency,
-        cast(null as varchar) as rollup_from_employee_id,
+        cast(null as {{ type_text() }}) as rollup_from_employee_id,
         0 as rollup_depth,
         holders.crm_user_id,
         cast(null as date) as cancelled_date  -- clawback (rule 5) applies to bookings only
@@ -185,10 +185,9 @@ rollup_credits as (
         on person_credits.employee_id = closure.employee_id
         and person_credits.credit_date >= closure.valid_from
         and person_credits.credit_date <= closure.valid_to
-    -- only managers ever paid on billings or collections (the rest is dropped below anyway)
-    semi join (select distinct employee_id from measure_holders) as paid_on_events
-        on closure.ancestor_id = paid_on_events.employee_id
     where person_credits.credit_type in ('direct', 'split')
+        -- only managers ever paid on billings or collections (the rest is dropped below anyway)
+        and closure.ancestor_id in (select employee_id from measure_holders)
 
 ),
 

@@ -41,9 +41,8 @@ unresolved_deals as (
 
     select invoices.*
     from invoices
-    anti join deals
-        on invoices.deal_id = deals.deal_id
     where invoices.status <> 'void'
+        and not exists (select 1 from deals where invoices.deal_id = deals.deal_id)
 
 ),
 
@@ -51,8 +50,9 @@ unresolved_invoices as (
 
     select payments.*
     from payments
-    anti join invoices
-        on payments.invoice_id = invoices.invoice_id
+    where not exists (
+        select 1 from invoices where payments.invoice_id = invoices.invoice_id
+    )
 
 ),
 
@@ -87,11 +87,12 @@ unknown_deals as (
         unresolved_deals.source_row,
         unresolved_deals.deal_id,
         unresolved_deals.invoice_id,
-        cast(null as varchar) as payment_id
+        cast(null as {{ type_text() }}) as payment_id
 
     from unresolved_deals
-    anti join delivered_deals
-        on unresolved_deals.deal_id = delivered_deals.deal_id
+    where not exists (
+        select 1 from delivered_deals where unresolved_deals.deal_id = delivered_deals.deal_id
+    )
 
 ),
 
@@ -101,13 +102,15 @@ unknown_invoices as (
         'unknown_invoice' as kind,
         unresolved_invoices.source_file,
         unresolved_invoices.source_row,
-        cast(null as varchar) as deal_id,
+        cast(null as {{ type_text() }}) as deal_id,
         unresolved_invoices.invoice_id,
         unresolved_invoices.payment_id
 
     from unresolved_invoices
-    anti join delivered_invoices
-        on unresolved_invoices.invoice_id = delivered_invoices.invoice_id
+    where not exists (
+        select 1 from delivered_invoices
+        where unresolved_invoices.invoice_id = delivered_invoices.invoice_id
+    )
 
 ),
 
@@ -159,15 +162,22 @@ exceeding as (
 -- listed at the payment that went over: the latest one
 latest_payments as (
 
-    select payments.*
-    from payments
-    semi join exceeding
-        on payments.invoice_id = exceeding.invoice_id
-        and payments.currency = exceeding.currency
-    qualify row_number() over (
-        partition by payments.invoice_id, payments.currency
-        order by payments.payment_date desc, payments.payment_id desc
-    ) = 1
+    select *
+    from (
+        select
+            payments.*,
+            row_number() over (
+                partition by payments.invoice_id, payments.currency
+                order by payments.payment_date desc, payments.payment_id desc
+            ) as payment_rank
+        from payments
+        where exists (
+            select 1 from exceeding
+            where payments.invoice_id = exceeding.invoice_id
+                and payments.currency = exceeding.currency
+        )
+    ) as ranked
+    where payment_rank = 1
 
 ),
 

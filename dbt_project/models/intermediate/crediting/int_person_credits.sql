@@ -19,11 +19,19 @@ invoice_payment_credits as (
 
 ),
 
+{%- set columns = [
+    'deal_id', 'split_id', 'employee_id', 'credit_type', 'rule', 'credit_date', 'deal_type',
+    'split_percent', 'source_amount', 'source_currency', 'rollup_from_employee_id',
+    'rollup_depth', 'crm_user_id', 'cancelled_date',
+] %}
+
 final as (
 
-    select 'deal' as event_type, deal_id as event_id, * from deal_credits
-    union all by name
-    select * from invoice_payment_credits
+    select 'deal' as event_type, deal_id as event_id, {{ columns | join(', ') }}
+    from deal_credits
+    union all
+    select event_type, event_id, {{ columns | join(', ') }}
+    from invoice_payment_credits
 
 )
 

@@ -71,8 +71,9 @@ late as (
     from adjustments
     inner join closes
         on adjustments.period = closes.period
-    anti join paid
-        on adjustments.adjustment_id = paid.adjustment_id
+    where not exists (
+        select 1 from paid where adjustments.adjustment_id = paid.adjustment_id
+    )
 
 ),
 
@@ -111,8 +112,9 @@ removed as (
             || ') and is no longer in the file: put it back as paid, and enter a correction '
             || 'for an open month' as description
     from paid
-    anti join adjustments
-        on paid.adjustment_id = adjustments.adjustment_id
+    where not exists (
+        select 1 from adjustments where paid.adjustment_id = adjustments.adjustment_id
+    )
 
 ),
 

@@ -82,7 +82,7 @@ keys as (
 
         select employee_id, plan_id, component_id, quota_period_start
         from credits
-    )
+    ) as touched
 
 ),
 
@@ -95,7 +95,8 @@ opening as (
         sum(credits.amount) as amount
     from credits, bounds
     where credits.credit_date < bounds.first_month
-    group by all
+    group by
+        credits.employee_id, credits.plan_id, credits.component_id, credits.quota_period_start
 
 ),
 
@@ -103,12 +104,14 @@ monthly as (
 
     select
         credits.employee_id, credits.plan_id, credits.component_id, credits.quota_period_start,
-        strftime(credits.credit_date, '%Y-%m') as period,
+        {{ month_text('credits.credit_date') }} as period,
         sum(credits.amount) as amount
     from credits, bounds
     where credits.credit_date >= bounds.first_month
         and credits.credit_date <= bounds.through_end
-    group by all
+    group by
+        credits.employee_id, credits.plan_id, credits.component_id, credits.quota_period_start,
+        {{ month_text('credits.credit_date') }}
 
 ),
 
@@ -223,9 +226,9 @@ final as (
         with_before.credit_in_month,
         with_before.credit_to_date,
         with_before.credit_before,
-        case when with_before.is_quota_based then
+        cast(case when with_before.is_quota_based then
             {{ engine_ratio('with_before.credit_to_date', 'with_before.quota') }}
-        end as attainment,
+        end as decimal(38, 10)) as attainment,
         {{ engine_cap('with_before.flat_rate * with_before.credit_to_date', 'tiered.earnings_to_date', 'with_before') }}
             as earnings_to_date,
         {{ engine_cap('with_before.flat_rate * with_before.credit_before', 'tiered.earnings_before', 'with_before') }}

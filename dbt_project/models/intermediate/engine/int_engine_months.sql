@@ -38,40 +38,36 @@ bounds as (
         {% if first_period -%}
             cast('{{ first_period }}-01' as date)
         {%- else -%}
-            (select date_trunc('month', min(effective_from)) from assignments)
+            (select {{ month_start('min(effective_from)') }} from assignments)
         {%- endif %} as first_month,
         {% if through_period -%}
             cast('{{ through_period }}-01' as date)
         {%- else -%}
-            (select date_trunc('month', max(credit_date)) from credits)
+            (select {{ month_start('max(credit_date)') }} from credits)
         {%- endif %} as through_month
 
 ),
 
 series as (
 
-    select cast(month_start as date) as month_start
-    from bounds,
-        generate_series(
-            cast(bounds.first_month as timestamp),
-            cast(coalesce(bounds.through_month, bounds.first_month) as timestamp),
-            interval 1 month
-        ) as months(month_start)
+    select month_start
+    from {{ month_series('(select first_month from bounds)', '(select through_month from bounds)') }}
+        as months
 
 ),
 
 final as (
 
     select
-        strftime(series.month_start, '%Y-%m') as period,
+        {{ month_text('series.month_start') }} as period,
         series.month_start,
-        cast(series.month_start + interval 1 month - interval 1 day as date) as month_end,
+        {{ add_days(add_months('series.month_start', 1), -1) }} as month_end,
         cast(row_number() over (order by series.month_start) as integer) as month_number,
         closes.period is not null as is_published
 
     from series
     left join closes
-        on closes.period = strftime(series.month_start, '%Y-%m')
+        on closes.period = {{ month_text('series.month_start') }}
 
 )
 

@@ -142,13 +142,15 @@ drafted as (
     from computed
     inner join plans
         on computed.plan_id = plans.plan_id
-    anti join from_file
-        on from_file.kind = 'paid_to_date'
-        and computed.employee_id = from_file.employee_id
-        and computed.plan_id = from_file.plan_id
-        and computed.component_id = from_file.component_id
-        and computed.quota_period_start = from_file.quota_period_start
     where computed.amount <> 0
+        and not exists (
+            select 1 from from_file
+            where from_file.kind = 'paid_to_date'
+                and computed.employee_id = from_file.employee_id
+                and computed.plan_id = from_file.plan_id
+                and computed.component_id = from_file.component_id
+                and computed.quota_period_start = from_file.quota_period_start
+        )
 
 ),
 

@@ -145,7 +145,7 @@ adjustment_currency as (
         select employee_id, currency from adjustments
         union all
         select employee_id, currency from opening_carries
-    )
+    ) as paid_currencies
     group by employee_id
 
 ),
@@ -222,7 +222,7 @@ currency_changes as (
             lag(month_end) over w as previous_month_end
         from payout_currencies
         window w as (partition by employee_id order by month_number)
-    )
+    ) as with_previous
     where previous_currency <> currency
 
 ),
@@ -235,7 +235,7 @@ opening_conversions as (
         opening_carries.amount,
         opening_carries.currency as from_currency,
         currencies.currency as to_currency,
-        cast(months.month_start - interval 1 day as date) as as_of_date
+        {{ add_days('months.month_start', -1) }} as as_of_date
     from opening_carries
     inner join months
         on months.month_number = 1
@@ -335,7 +335,7 @@ totals as (
         count(*) filter (where amount is null) as missing_rates,
         count(*) filter (where amount <> 0) as nonzero_amounts
     from converted
-    group by all
+    group by employee_id, period
 
 ),
 

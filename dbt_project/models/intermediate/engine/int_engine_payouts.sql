@@ -2,8 +2,8 @@
     Rules 10-11: payouts (docs/engine-interface.md), one row per employee and unpublished
     month from first_period to through_period for every employee who holds a plan on a day of
     the month, has a non-zero line or adjustment in it, or carries a draw balance recovery or a
-    negative carry-in into it. Month by month per employee (a recursive CTE), in the payout
-    currency:
+    negative carry-in into it. Month by month per employee (a recursive CTE; on Spark a fold over
+    the employee's months, macros/engine_payouts.sql), in the payout currency:
       c         = commission (commission + restatement lines) + spiff
       top-up    = max(0, d - c); a recoverable draw adds it to the draw balance
       recovery  = min(balance before the month, max(0, c - d)); the balance is the employee's
@@ -16,7 +16,7 @@
     payout currency converts at the rate of the last day of the month it leaves (rule 11).
 #}
 
-with recursive
+with {{ engine_payout_recursion() }}
 
 inputs as (
 
@@ -24,47 +24,10 @@ inputs as (
 
 ),
 
+-- month by month per employee: a recursive CTE, or a fold on Spark (macros/engine_payouts.sql)
 steps as (
 
-    select
-        employee_id,
-        month_number,
-        balance_before,
-        balance_after,
-        carry_out,
-        draw_top_up,
-        draw_recovery,
-        negative_carry_in
-    from (
-        select
-            inputs.employee_id,
-            inputs.month_number,
-            {{ engine_payout_step('inputs.opening_draw_balance', 'inputs.opening_negative_carry') }}
-        from inputs
-        where inputs.month_number = 1
-    )
-
-    union all
-
-    select
-        employee_id,
-        month_number,
-        balance_before,
-        balance_after,
-        carry_out,
-        draw_top_up,
-        draw_recovery,
-        negative_carry_in
-    from (
-        select
-            inputs.employee_id,
-            inputs.month_number,
-            {{ engine_payout_step(engine_carry_convert('steps.balance_after'), engine_carry_convert('steps.carry_out')) }}
-        from steps
-        inner join inputs
-            on steps.employee_id = inputs.employee_id
-            and inputs.month_number = steps.month_number + 1
-    )
+    {{ engine_payout_steps('inputs', 'steps') }}
 
 ),
 

@@ -92,7 +92,9 @@ published as (
         sum(amount) as amount,
         min(currency) as currency
     from published_lines
-    group by all
+    group by
+        employee_id, plan_id, component_id, quota_period_start, period,
+        case when line_type = 'spiff' then 'spiff' else 'component' end
 
 ),
 
@@ -109,8 +111,8 @@ published_keys as (
         union all
         select employee_id, plan_id, component_id, quota_period_start, kind, currency
         from opening
-    )
-    group by all
+    ) as paid_keys
+    group by employee_id, plan_id, component_id, quota_period_start, kind
 
 ),
 
@@ -129,12 +131,14 @@ emptied as (
     from published_keys
     inner join months
         on months.month_end >= published_keys.quota_period_start
-    anti join earnings
-        on published_keys.employee_id = earnings.employee_id
-        and published_keys.plan_id = earnings.plan_id
-        and published_keys.component_id = earnings.component_id
-        and published_keys.quota_period_start = earnings.quota_period_start
-        and published_keys.kind = earnings.kind
+    where not exists (
+        select 1 from earnings
+        where published_keys.employee_id = earnings.employee_id
+            and published_keys.plan_id = earnings.plan_id
+            and published_keys.component_id = earnings.component_id
+            and published_keys.quota_period_start = earnings.quota_period_start
+            and published_keys.kind = earnings.kind
+    )
 
 ),
 
@@ -180,7 +184,10 @@ running as (
         -- paid to date by the published months (and, before them, at go-live)
         opening_amount
         + sum(case when is_published then published_amount else 0 end) over w_all
-            as published_to_date
+            as published_to_date,
+        -- how many unpublished months up to this one: the months after an unpublished month
+        -- u, up to the next one, share u's count
+        sum(case when is_published then 0 else 1 end) over w_all as unpublished_seen
 
     from joined
     window w_all as (
@@ -191,35 +198,40 @@ running as (
 
 ),
 
-attributed as (
+-- the latest unpublished month u up to each month: its due_to_date and published_to_date
+-- (the one unpublished month among the rows sharing its count; NULL before any)
+latest_unpublished as (
 
     select
         running.*,
-        coalesce(
-            last_value(case when not is_published then due_to_date end ignore nulls) over w_prev,
-            0
-        )
-        + coalesce(
-            lag(published_to_date) over w_lag,
-            opening_amount
-        )
-        - coalesce(
-            last_value(case when not is_published then published_to_date end ignore nulls)
-                over w_prev,
-            0
-        ) as attributed_before
+        max(case when not is_published then due_to_date end) over w_since
+            as due_at_unpublished,
+        max(case when not is_published then published_to_date end) over w_since
+            as published_at_unpublished
 
     from running
-    window
-        w_prev as (
-            partition by employee_id, plan_id, component_id, quota_period_start, kind
-            order by month_number
-            rows between unbounded preceding and 1 preceding
-        ),
-        w_lag as (
-            partition by employee_id, plan_id, component_id, quota_period_start, kind
-            order by month_number
-        )
+    window w_since as (
+        partition by employee_id, plan_id, component_id, quota_period_start, kind,
+            unpublished_seen
+    )
+
+),
+
+-- with u the last unpublished month before p: due_to_date(u) + the published lines since u
+-- (published_to_date before p - published_to_date at u); without u, published to date
+attributed as (
+
+    select
+        latest_unpublished.*,
+        coalesce(lag(due_at_unpublished) over w_lag, 0)
+        + coalesce(lag(published_to_date) over w_lag, opening_amount)
+        - coalesce(lag(published_at_unpublished) over w_lag, 0) as attributed_before
+
+    from latest_unpublished
+    window w_lag as (
+        partition by employee_id, plan_id, component_id, quota_period_start, kind
+        order by month_number
+    )
 
 ),
 

@@ -65,7 +65,7 @@ qualifying as (
         on plan_credits.deal_id = deals.deal_id
     inner join spiffs
         on plan_credits.plan_id = spiffs.plan_id
-        and list_contains(spiffs.deal_types, plan_credits.deal_type)
+        and {{ list_has('spiffs.deal_types', 'plan_credits.deal_type') }}
         and plan_credits.credit_date between spiffs.from_date and spiffs.to_date
     where plan_credits.fx_rate is not null
         and {{ fx_convert('cast(deals.amount as decimal(38, 14))', 'plan_credits.fx_rate') }}
@@ -102,7 +102,7 @@ final as (
         coalesce(containing.period_start, last_periods.period_start) as quota_period_start,
         events.event_date,
         events.is_reversal,
-        events.amount
+        cast(events.amount as decimal(38, 14)) as amount
 
     from events
     left join quota_periods as containing

@@ -38,7 +38,7 @@ opening as (
     select employee_id, plan_id, spiff_id, quota_period_start, sum(amount) as amount
     from events, bounds
     where events.event_date < bounds.first_month
-    group by all
+    group by employee_id, plan_id, spiff_id, quota_period_start
 
 ),
 
@@ -46,12 +46,12 @@ monthly as (
 
     select
         employee_id, plan_id, spiff_id, quota_period_start,
-        strftime(event_date, '%Y-%m') as period,
+        {{ month_text('event_date') }} as period,
         sum(amount) as amount
     from events, bounds
     where events.event_date >= bounds.first_month
         and events.event_date <= bounds.through_end
-    group by all
+    group by employee_id, plan_id, spiff_id, quota_period_start, {{ month_text('event_date') }}
 
 ),
 

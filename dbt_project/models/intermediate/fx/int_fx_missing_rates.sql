@@ -28,18 +28,20 @@ missing as (
         plan_credits.credit_date as as_of_date,
         count(*) as credits,
         count(distinct plan_credits.deal_id) as deals,
-        list_sort(list_distinct(list(plan_credits.deal_id)))[1:5] as example_deals,
-        list_sort(list_distinct(list(plan_credits.event_type || ' ' || plan_credits.event_id)
-            filter (where plan_credits.event_type <> 'deal')))[1:5] as example_events,
-        list_sort(list_distinct(list(
-            coalesce(employees.first_name || ' ' || employees.last_name || ' (' || employees.employee_id || ')', plan_credits.employee_id)
-        )))[1:5] as example_employees
+        {{ first_values_text('plan_credits.deal_id', 5) }} as example_deals,
+        count(distinct case when plan_credits.event_type <> 'deal'
+            then plan_credits.event_type || ' ' || plan_credits.event_id end) as events,
+        {{ first_values_text("case when plan_credits.event_type <> 'deal' then plan_credits.event_type || ' ' || plan_credits.event_id end", 5) }}
+            as example_events,
+        count(distinct plan_credits.employee_id) as employees,
+        {{ first_values_text("coalesce(employees.first_name || ' ' || employees.last_name || ' (' || employees.employee_id || ')', plan_credits.employee_id)", 5) }}
+            as example_employees
 
     from plan_credits
     left join employees
         on plan_credits.employee_id = employees.employee_id
     where plan_credits.fx_rate is null
-    group by all
+    group by plan_credits.source_currency, plan_credits.plan_currency, plan_credits.credit_date
 
 ),
 
@@ -59,15 +61,15 @@ final as (
         || 'no fx rate ' || from_currency || '->' || to_currency || ' (nor ' || to_currency
             || '->' || from_currency || ') dated on or before ' || as_of_date
             || ' in erp/fx_rates; needed by ' || credits || ' credit(s) of ' || deals
-            || ' deal(s): ' || array_to_string(example_deals, ', ')
+            || ' deal(s): ' || example_deals
             || case when deals > 5 then ', ...' else '' end
-            || case when len(example_events) > 0
-                then ' (' || array_to_string(example_events, ', ')
-                    || case when len(example_events) >= 5 then ', ...' else '' end || ')'
+            || case when events > 0
+                then ' (' || example_events
+                    || case when events > 5 then ', ...' else '' end || ')'
                 else ''
             end
-            || ' (employees ' || array_to_string(example_employees, ', ')
-            || case when len(example_employees) >= 5 then ', ...' else '' end || ')'
+            || ' (employees ' || example_employees
+            || case when employees > 5 then ', ...' else '' end || ')'
             as description
 
     from missing

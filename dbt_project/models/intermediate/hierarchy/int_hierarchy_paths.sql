@@ -25,7 +25,7 @@ paths as (
         1 as depth,
         valid_from,
         valid_to,
-        [employee_id, manager_id] as path,
+        {{ text_list(['employee_id', 'manager_id']) }} as path,
         employee_id = manager_id as is_cycle
 
     from links
@@ -38,8 +38,8 @@ paths as (
         paths.depth + 1 as depth,
         greatest(paths.valid_from, links.valid_from) as valid_from,
         least(paths.valid_to, links.valid_to) as valid_to,
-        list_append(paths.path, links.manager_id) as path,
-        list_contains(paths.path, links.manager_id) as is_cycle
+        {{ list_append('paths.path', 'links.manager_id') }} as path,
+        {{ list_has('paths.path', 'links.manager_id') }} as is_cycle
 
     from paths
     inner join links

@@ -31,7 +31,7 @@ unknown_managers as (
         'unknown_manager' as kind,
         links.valid_from,
         links.valid_to,
-        null::varchar[] as path
+        cast(null as {{ type_text_list() }}) as path
 
     from links
     where not links.is_known_manager
@@ -44,7 +44,7 @@ cycles as (
 
     select
         employee_id,
-        path[2] as manager_id,
+        {{ list_element('path', 2) }} as manager_id,
         'cycle' as kind,
         valid_from,
         valid_to,
@@ -61,13 +61,11 @@ cycle_names as (
     select
         cycles.employee_id,
         cycles.valid_from,
-        string_agg(
-            coalesce(employees.display_name, steps.step_id),
-            ' -> ' order by steps.step_number
-        ) as path_names
+        {{ ordered_text_agg('coalesce(employees.display_name, steps.step_id)', ' -> ', 'steps.step_number') }}
+            as path_names
 
     from cycles
-    cross join unnest(cycles.path) with ordinality as steps (step_id, step_number)
+    cross join {{ unnest_with_position('cycles.path', 'steps', 'step_id', 'step_number') }}
     left join employees
         on steps.step_id = employees.employee_id
     group by cycles.employee_id, cycles.valid_from
@@ -98,12 +96,12 @@ final as (
                 || ', who is no employee (hris/job_history, '
                 || problems.valid_from || ' to '
                 || case when problems.valid_to = date '9999-12-31' then 'open'
-                    else problems.valid_to::varchar end
+                    else cast(problems.valid_to as {{ type_text() }}) end
                 || ')'
             else
                 'hierarchy cycle from ' || problems.valid_from || ' to '
                 || case when problems.valid_to = date '9999-12-31' then 'open'
-                    else problems.valid_to::varchar end
+                    else cast(problems.valid_to as {{ type_text() }}) end
                 || ': ' || cycle_names.path_names
         end as description
 

@@ -19,7 +19,7 @@ islands as (
 
     select
         *,
-        count(*) filter (where manager_changed) over (
+        sum(case when manager_changed then 1 else 0 end) over (
             partition by employee_id
             order by valid_from
             rows between unbounded preceding and current row

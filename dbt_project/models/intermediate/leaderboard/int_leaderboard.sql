@@ -50,7 +50,9 @@ per_plan as (
         and attainment.component_id = components.component_id
     where components.is_quota_based
         and attainment.quota > 0
-    group by all
+    group by
+        attainment.period, attainment.quota_period_start, attainment.employee_id,
+        attainment.plan_id
 
 ),
 
@@ -68,8 +70,8 @@ with_roles as (
         on per_plan.plan_id = plans.plan_id
     left join jobs
         on per_plan.employee_id = jobs.employee_id
-        and last_day(cast(per_plan.period || '-01' as date)) between jobs.valid_from
-            and jobs.valid_to
+        and {{ add_days(add_months("cast(per_plan.period || '-01' as date)", 1), -1) }}
+            between jobs.valid_from and jobs.valid_to
 
 ),
 

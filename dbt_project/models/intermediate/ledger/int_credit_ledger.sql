@@ -64,11 +64,16 @@ through as (
 last_published as (
 
     select *
-    from published
-    qualify row_number() over (
-        partition by credit_id
-        order by period desc, case when entry = 'add' then 0 else 1 end
-    ) = 1
+    from (
+        select
+            published.*,
+            row_number() over (
+                partition by credit_id
+                order by period desc, case when entry = 'add' then 0 else 1 end
+            ) as entry_rank
+        from published
+    ) as ranked
+    where entry_rank = 1
 
 ),
 
@@ -145,7 +150,7 @@ entries as (
 
     union all
 
-    select strftime(credit_date, '%Y-%m') as period, 'add' as entry, added_later.*
+    select {{ month_text('credit_date') }} as period, 'add' as entry, added_later.*
     from added_later
 
 ),

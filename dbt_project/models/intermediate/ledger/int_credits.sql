@@ -39,10 +39,12 @@ spiff_shares as (
         plan_currency as currency,
         plan_id,
         spiff_id as component_id,
-        cast(null as varchar) as rollup_from_employee_id
+        cast(null as {{ type_text() }}) as rollup_from_employee_id
 
     from spiff_credits
-    group by all
+    group by
+        deal_id, employee_id, credit_type, is_reversal, event_date, quota_period_start,
+        plan_currency, plan_id, spiff_id
 
 ),
 

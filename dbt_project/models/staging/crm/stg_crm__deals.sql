@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_new_batch_keys('crm__deals', 'deal_id') }}",
@@ -41,7 +41,7 @@ typed as (
 
         _file as source_file,
         _row_number as source_row,
-        _loaded_at
+        cast(_loaded_at as timestamp) as _loaded_at
 
     from source
 

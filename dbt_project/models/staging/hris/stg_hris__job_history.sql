@@ -21,7 +21,7 @@ typed as (
 
         _file as source_file,
         _row_number as source_row,
-        _loaded_at
+        cast(_loaded_at as timestamp) as _loaded_at
 
     from source
 
