@@ -1,7 +1,7 @@
 """Close every month of the demo in order, as a company would, and check the books after each.
 
     .venv/bin/python bench/close_demo.py [--workspace DIR] [--seed 7] [--keep]
-        [--engine postgres|spark] [--months N] [--no-accounting]
+        [--engine postgres|spark] [--months N] [--no-accounting] [--reference DIR]
 
 Generates the demo workspace (what `openspm demo` writes: about 150 people, 30,000 deals,
 2025-01 to 2026-10; its customer success managers are paid on collections), then runs
@@ -17,7 +17,10 @@ or the demo (docs/performance.md).
 ``--engine postgres`` (or ``spark``) runs the closes on a throw-away server started for the
 run (tests/servers.py), with the accounting off (DuckDB only so far, docs/scaling.md): the
 books are then the payouts only. ``--no-accounting`` does the same on DuckDB, for a like-for-like
-comparison; ``--months N`` closes the first N months only.
+comparison; ``--months N`` closes the first N months only. ``--reference DIR`` compares what
+was published, table by table and row for row, with a workspace closed before by this script
+(``--keep --workspace DIR``, same seed and settings), for instance the DuckDB close of the
+demo against the PostgreSQL one (bench/finance_compare.py).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from common import BIN, dagster_home, run_process
+from finance_compare import differences, finance_snapshot
 from servers import PostgresServer, SparkConnectServer
 
 from openspm.demo import generate_workspace
@@ -117,6 +121,19 @@ def published(ws: Workspace) -> list[str]:
     return lines
 
 
+def compare(ws: Workspace, reference: Workspace, engine: str) -> str | None:
+    """Print how this close's finance.* compares with the reference's; the first difference."""
+    mine, theirs = finance_snapshot(ws), finance_snapshot(reference)
+    found = differences(theirs, mine, (f"reference {reference.root.name}", engine))
+    for line in found:
+        print(f"  DIFFERS {line[:2000]}")
+    rows = sum(len(r) for r in mine.values())
+    if not found:
+        print(f"identical to the reference {reference.root}: {len(mine)} finance tables, "
+              f"{rows:,} rows (run_id and published_at aside)")  # fmt: skip
+    return found[0] if found else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workspace", type=Path, default=None, help="default: a temporary one")
@@ -126,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--months", type=int, default=None, help="close the first N months")
     parser.add_argument("--no-accounting", action="store_true",
                         help="accounting.enabled: false (always so on a server warehouse)")
+    parser.add_argument("--reference", type=Path, default=None,
+                        help="a workspace closed before by this script: compare finance.*")
     args = parser.parse_args(argv)
     scratch = Path(tempfile.mkdtemp(prefix="openspm-close-demo-"))
     root = args.workspace or scratch / "ws"
@@ -164,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - started
     for line in published(ws):
         print(line)
+    if failed is None and args.reference is not None:
+        failed = compare(ws, Workspace.open(args.reference), args.engine)
     if server is not None:
         server.stop()
     if failed is None:
