@@ -5,19 +5,21 @@ Every command here runs as a user runs it: ``openspm`` in a subprocess, on a rea
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from conftest import OPENSPM, cli
 
-from openspm.lock import acquire, current_holder, lock_path, release
+from openspm.lock import WorkspaceBusy, acquire, current_holder, lock_path, release
 from openspm.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -88,11 +90,6 @@ def test_the_lock_is_reentrant_in_a_process_and_exclusive_across_processes(
 
 def test_a_holder_still_writing_its_name_is_named(tmp_path: Path) -> None:
     """Race seen in CI: the holder has the flock but has not yet written who it is."""
-    import fcntl
-    import threading
-
-    from openspm.lock import WorkspaceBusy
-
     path = lock_path(tmp_path)
     path.parent.mkdir(parents=True)
     handle = path.open("a+", encoding="utf-8")
