@@ -183,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - started
     for line in published(ws):
         print(line)
+    differs = None
     if failed is None and args.reference is not None:
-        failed = compare(ws, Workspace.open(args.reference), args.engine)
+        differs = compare(ws, Workspace.open(args.reference), args.engine)
     if server is not None:
         server.stop()
     if failed is None:
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
               f"month) on {args.engine}; {books_held}")
     if not args.keep and args.workspace is None:
         shutil.rmtree(scratch, ignore_errors=True)
-    return 1 if failed else 0
+    return 1 if failed or differs else 0
 
 
 if __name__ == "__main__":
