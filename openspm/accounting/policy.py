@@ -21,7 +21,7 @@ ACCOUNTING_TABLES = (
     "amortization_schedule",
     "journal_entries",
 )
-PORTABLE_ENGINES = ("duckdb",)  # where the accounting models run (docs/scaling.md)
+PORTABLE_ENGINES = ("duckdb", "postgres")  # where the accounting models run (docs/scaling.md)
 
 
 def accounting_enabled(settings: Settings) -> bool:
