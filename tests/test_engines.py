@@ -29,7 +29,7 @@ from conftest import PG_PASSWORD_ENV, cli
 from servers import PostgresServer, SparkConnectServer
 
 from openspm.accounting.files import JOURNAL_FILE, ROLLFORWARD_FILE
-from openspm.accounting.policy import ACCOUNTING_TABLES, PORTABLE_ENGINES
+from openspm.accounting.policy import ACCOUNTING_TABLES
 from openspm.demo import DemoSize, generate_workspace
 from openspm.periods import first_period, period_range
 from openspm.publish import CLOSES_COLUMNS, PUBLISHED_TABLES, SPARK_STORE_SCHEMA
@@ -202,8 +202,6 @@ def spark_closed(
     source, months = engine_source
     warehouse = f"warehouse:\n  type: spark\n  host: 127.0.0.1\n  port: {spark_server.port}"
     workspace = server_copy(source, tmp_path_factory.mktemp("engine_spark") / "ws", warehouse)
-    if "spark" not in PORTABLE_ENGINES:
-        accounting_on(workspace.root, False)
     close_through(workspace, months[-1])
     return workspace
 
@@ -323,13 +321,8 @@ def test_postgres_marts_equal_the_floor(
 def test_spark_close_gives_the_duckdb_finance_tables(
     spark_closed: Workspace, duckdb_closed: Snapshot
 ) -> None:
-    reference = duckdb_closed
-    if "spark" not in PORTABLE_ENGINES:  # the accounting is turned off on Spark so far
-        reference = {
-            key: rows for key, rows in duckdb_closed.items()
-            if key not in ACCOUNTING_TABLES and "/" not in key
-        }  # fmt: skip
-    assert_identical(reference, finance_snapshot(spark_closed), "Spark")
+    """Every finance table, the accounting's included, and the accounting files."""
+    assert_identical(duckdb_closed, finance_snapshot(spark_closed), "Spark")
 
 
 @pytest.mark.slow
