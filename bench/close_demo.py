@@ -15,12 +15,11 @@ slow for every CI run (22 closes of 15-35 s); run it after changes to the rules,
 or the demo (docs/performance.md).
 
 ``--engine postgres`` (or ``spark``) runs the closes on a throw-away server started for the
-run (tests/servers.py), with the accounting off (DuckDB only so far, docs/scaling.md): the
-books are then the payouts only. ``--no-accounting`` does the same on DuckDB, for a like-for-like
-comparison; ``--months N`` closes the first N months only. ``--reference DIR`` compares what
-was published, table by table and row for row, with a workspace closed before by this script
-(``--keep --workspace DIR``, same seed and settings), for instance the DuckDB close of the
-demo against the PostgreSQL one (bench/finance_compare.py).
+run (tests/servers.py), the accounting included as on DuckDB. ``--no-accounting`` turns the
+accounting off (the books are then the payouts only); ``--months N`` closes the first N months
+only. ``--reference DIR`` compares what was published, table by table and row for row, with a
+workspace closed before by this script (``--keep --workspace DIR``, same seed and settings), for
+instance the DuckDB close of the demo against the PostgreSQL one (bench/finance_compare.py).
 """
 
 from __future__ import annotations
@@ -142,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine", choices=("duckdb", "postgres", "spark"), default="duckdb")
     parser.add_argument("--months", type=int, default=None, help="close the first N months")
     parser.add_argument("--no-accounting", action="store_true",
-                        help="accounting.enabled: false (always so on a server warehouse)")
+                        help="accounting.enabled: false (the payouts only)")
     parser.add_argument("--reference", type=Path, default=None,
                         help="a workspace closed before by this script: compare finance.*")
     args = parser.parse_args(argv)
@@ -152,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"demo: {summary}", flush=True)
     settings = root / "openspm.yaml"
     text = settings.read_text(encoding="utf-8")
-    if args.no_accounting or args.engine != "duckdb":  # not portable yet (docs/scaling.md)
+    if args.no_accounting:
         text = text.replace("\naccounting:\n", "\naccounting:\n  enabled: false\n")
     server = None
     if args.engine != "duckdb":

@@ -237,7 +237,8 @@ def bookings_only(ws: Path) -> int:
 
 def use_server(ws: Path, warehouse: str) -> None:
     """Point the generated workspace at a server warehouse (``warehouse:`` of openspm.yaml),
-    with the accounting off (DuckDB only so far: docs/scaling.md, "Not yet portable")."""
+    with the accounting off, as the figures of docs/scaling.md were measured (the floor
+    compares credits and payouts; the accounting runs on a server too)."""
     settings = ws / "openspm.yaml"
     text = settings.read_text(encoding="utf-8")
     text = text.replace("\nwarehouse: warehouse.duckdb\n", f"\n{warehouse}\n")

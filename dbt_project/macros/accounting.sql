@@ -7,7 +7,8 @@
 
 {# month_index(d): the month index of a DATE. #}
 {% macro month_index(d) -%}
-    (year({{ d }}) * 12 + month({{ d }}) - 1)
+    (cast(extract(year from {{ d }}) as integer) * 12
+        + cast(extract(month from {{ d }}) as integer) - 1)
 {%- endmacro %}
 
 
@@ -19,25 +20,32 @@
 
 {# index_period(i): the 'YYYY-MM' period of a month index. #}
 {% macro index_period(i) -%}
-    (lpad(cast(({{ i }}) // 12 as varchar), 4, '0') || '-'
-        || lpad(cast(({{ i }}) % 12 + 1 as varchar), 2, '0'))
+    (lpad(cast({{ integer_divide(i, '12') }} as {{ type_text() }}), 4, '0') || '-'
+        || lpad(cast(({{ i }}) % 12 + 1 as {{ type_text() }}), 2, '0'))
 {%- endmacro %}
 
 
 {#
     layer_monthly_amount(amount, months): round(amount / months, 2), half away from zero, as
-    DECIMAL(18,2), computed on integer cents (DuckDB divides DECIMALs in DOUBLE).
+    DECIMAL(18,2), computed on integer cents (type_big_integer: DuckDB divides DECIMALs in
+    DOUBLE, PostgreSQL and Spark round a quotient to a scale of their choosing):
+    (2 |cents| + months) div (2 months) with the amount's sign.
 #}
 {% macro layer_monthly_amount(amount, months) -%}
-    cast(
-        cast(
-            sign(cast({{ amount }} * 100 as hugeint))
-            * ((2 * abs(cast({{ amount }} * 100 as hugeint)) + ({{ months }}))
-                // (2 * cast({{ months }} as hugeint)))
-            as decimal(38, 0)
-        ) / 100
-        as decimal(18, 2)
-    )
+    {%- set big = type_big_integer() -%}
+    {%- set magnitude = integer_divide(
+        '2 * abs(cast(' ~ amount ~ ' * 100 as ' ~ big ~ ')) + cast(' ~ months ~ ' as ' ~ big ~ ')',
+        '2 * cast(' ~ months ~ ' as ' ~ big ~ ')') -%}
+    {{ cents_money('case when ' ~ amount ~ ' < 0 then -' ~ magnitude ~ ' else ' ~ magnitude ~ ' end') }}
+{%- endmacro %}
+
+
+{#
+    cents_money(cents): an integer number of cents (a big integer) as DECIMAL(18,2), exactly
+    (a product with 0.01, not a quotient: no engine's quotient scale rules involved).
+#}
+{% macro cents_money(cents) -%}
+    cast(cast({{ cents }} as decimal(38, 0)) * cast(0.01 as decimal(3, 2)) as decimal(18, 2))
 {%- endmacro %}
 
 
@@ -62,14 +70,25 @@
 
 
 {#
-    floor_share_cents(numerator, denominator): floor(numerator / denominator) on HUGEINTs,
-    toward minus infinity (DuckDB's // truncates toward zero), for a positive denominator. The
-    remainder numerator - floor x denominator is then always in [0, denominator): what the
-    largest-remainder split of cents ranks (int_accounting_costs).
+    floor_share_cents(numerator, denominator): floor(numerator / denominator) on big integers
+    (type_big_integer), toward minus infinity (integer_divide truncates toward zero), for a
+    positive denominator. The remainder numerator - floor x denominator is then always in
+    [0, denominator): what the largest-remainder split of cents ranks (int_accounting_costs).
 #}
 {% macro floor_share_cents(numerator, denominator) -%}
     case
-        when ({{ numerator }}) >= 0 then ({{ numerator }}) // ({{ denominator }})
-        else -((-({{ numerator }}) + ({{ denominator }}) - 1) // ({{ denominator }}))
+        when ({{ numerator }}) >= 0 then {{ integer_divide(numerator, denominator) }}
+        else -{{ integer_divide('-(' ~ numerator ~ ') + (' ~ denominator ~ ') - 1', denominator) }}
     end
+{%- endmacro %}
+
+
+{#
+    accounting_walk_steps(): how many reductions of one asset the write-down walk of
+    int_accounting_layer_segments takes in turn: one per drafted month
+    (accounting.draft_months of the OPENSPM_ACCOUNTING elections, int_accounting_policy), since
+    a month's lines of an asset are netted into one reduction at most.
+#}
+{% macro accounting_walk_steps() -%}
+    {{ return(fromjson(env_var('OPENSPM_ACCOUNTING', '{}')).get('draft_months', 1) | int) }}
 {%- endmacro %}

@@ -9,7 +9,9 @@
 Both read the relation the month's files are written from (``finance.*`` with the month's drafts
 while the close stages them, ``finance.*`` alone when a published month's files are rebuilt), so
 a rebuilt file is the same. DuckDB writes them (a million assets in seconds) to a temporary name
-in the folder, then each is moved into place, so a reader never sees half a file.
+in the folder, then each is moved into place, so a reader never sees half a file. On a server
+warehouse the rows are fetched and written by an in-memory DuckDB with the same column types,
+so the file is byte for byte the one a DuckDB warehouse writes.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from openspm.accounting.rollforward import MOVEMENTS
 from openspm.periods import month_bounds, parse_period
-from openspm.warehouse import quote_literal
+from openspm.warehouse import Warehouse, quote_literal
 
 JOURNAL_FILE = "journal-entries.csv"
 ROLLFORWARD_FILE = "deferred-commissions.csv"
@@ -43,10 +46,14 @@ JOURNAL_COLUMNS = (
     "run_id",
 )
 ROLLFORWARD_COLUMNS = ("period", "asset_id", "deal_id", "employee_id", "currency", *MOVEMENTS)
+MONEY = pa.decimal128(18, 2)
+# the files' column types, as finance.* holds them (a server warehouse's rows are typed so)
+JOURNAL_TYPES = {"journal_date": pa.date32(), "line": pa.int32(), "debit": MONEY, "credit": MONEY}
+ROLLFORWARD_TYPES = dict.fromkeys(MOVEMENTS, MONEY)
 
 
 def write_journal_entries_csv(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     period: str,
     folder: Path,
     relation: str = "finance.journal_entries as journal",
@@ -63,11 +70,11 @@ def write_journal_entries_csv(
         WHERE period = {quote_literal(period)}
         ORDER BY entry_id, line
     """
-    return _copy_csv(connection, query, folder / JOURNAL_FILE)
+    return _copy_csv(connection, query, folder / JOURNAL_FILE, JOURNAL_COLUMNS, JOURNAL_TYPES)
 
 
 def write_deferred_commissions_csv(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     period: str,
     folder: Path,
     relation: str = "finance.deferred_commissions as rollforward",
@@ -79,11 +86,13 @@ def write_deferred_commissions_csv(
         f"SELECT {', '.join(ROLLFORWARD_COLUMNS)} FROM {relation} "
         f"WHERE period = {quote_literal(period)} ORDER BY asset_id"
     )
-    return _copy_csv(connection, query, folder / ROLLFORWARD_FILE)
+    return _copy_csv(
+        connection, query, folder / ROLLFORWARD_FILE, ROLLFORWARD_COLUMNS, ROLLFORWARD_TYPES
+    )
 
 
 def write_accounting_files(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     period: str,
     folder: Path,
     relations: Mapping[str, str] | None = None,
@@ -101,15 +110,34 @@ def write_accounting_files(
     ]
 
 
-def _copy_csv(connection: duckdb.DuckDBPyConnection, query: str, path: Path) -> Path:
-    """The rows of ``query`` as a CSV with a header at ``path``, moved into place whole."""
+def _copy_csv(
+    connection: Warehouse,
+    query: str,
+    path: Path,
+    columns: tuple[str, ...],
+    types: Mapping[str, pa.DataType],
+) -> Path:
+    """The rows of ``query`` (``columns``) as a CSV with a header at ``path``, moved into place
+    whole. DuckDB writes it from the warehouse, or from the fetched rows (``types``: the
+    columns that are not text) on a server warehouse."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    copy = f"TO {quote_literal(temp)} (FORMAT csv, HEADER, DELIMITER ',')"
     try:
-        connection.execute(
-            f"COPY ({query}) TO {quote_literal(temp)} (FORMAT csv, HEADER, DELIMITER ',')"
-        )
+        if connection.engine == "duckdb":
+            connection.execute(f"COPY ({query}) {copy}")
+        else:
+            rows = connection.execute(query).fetchall()
+            fetched = pa.table(
+                {
+                    name: pa.array([row[i] for row in rows], types.get(name, pa.string()))
+                    for i, name in enumerate(columns)
+                }
+            )
+            with duckdb.connect() as local:
+                local.register("fetched", fetched)
+                local.execute(f"COPY (SELECT * FROM fetched) {copy}")
         os.chmod(temp, FILE_MODE)
         os.replace(temp, path)
     except BaseException:

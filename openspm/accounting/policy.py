@@ -21,24 +21,11 @@ ACCOUNTING_TABLES = (
     "amortization_schedule",
     "journal_entries",
 )
-PORTABLE_ENGINES = ("duckdb",)  # where the accounting models run (docs/scaling.md)
 
 
 def accounting_enabled(settings: Settings) -> bool:
     """Whether the workspace computes and publishes its commission accounting."""
     return settings.accounting.enabled
-
-
-def accounting_refusal(settings: Settings, engine: str) -> str | None:
-    """Why a run cannot compute the accounting on ``engine`` (None: it can, or it is off)."""
-    if not settings.accounting.enabled or engine in PORTABLE_ENGINES:
-        return None
-    return (
-        f"commission accounting runs on DuckDB warehouses only so far, and this workspace's "
-        f"warehouse is {engine}: set `accounting: {{enabled: false}}` in openspm.yaml to compute "
-        "and publish everything but the accounting (docs/scaling.md, \"Not yet portable\"), "
-        "or use a DuckDB warehouse"
-    )
 
 
 def accounting_environment(settings: Settings | AccountingSettings) -> dict[str, str]:

@@ -2,8 +2,10 @@
 
 Each check takes ``(connection, period)`` and looks at that month: the drafts in ``marts.*``
 by default, or the published month in ``finance.*`` with ``schema="finance"`` (the close runs
-them again on what it inserted, before it commits). The sums are done by DuckDB on DECIMALs,
-so they are exact; only the offending rows come back to Python.
+them again on what it inserted, before it commits), or on Spark in ``finance_store.*`` (the
+month's partitions, which the finance views show only once its ``finance.closes`` row is
+written). The sums are done by the warehouse on DECIMALs, so they are exact; only the
+offending rows come back to Python.
 
 - journals balance: every entry's debits equal its credits (so every month and currency
   balances), no line with both sides or a negative amount, one currency per entry;
@@ -77,6 +79,13 @@ TABLES = {
         "finance.deferred_commissions",
         "finance.commission_costs",
         "finance.payouts",
+    ),
+    # Spark: the month's partitions before its pointer row (openspm.publish.SPARK_STORE_SCHEMA)
+    "finance_store": AccountingTables(
+        "finance_store.journal_entries",
+        "finance_store.deferred_commissions",
+        "finance_store.commission_costs",
+        "finance_store.payouts",
     ),
 }
 PUBLISHED = TABLES["finance"]
@@ -470,12 +479,13 @@ def check_accrued_balance(
             ACCRUED_BALANCE, ACCRUED_BALANCE_TITLE, Severity.BLOCKING, missing_reason(missing)
         )
     period, note = checked_month(connection, period, schema)
-    # every month up to this one: published in finance; drafts (unpublished) in marts
+    # every month up to this one: published in finance; drafts (unpublished) in marts; this
+    # month as published in finance_store (Spark: not in the finance view before its pointer)
     drafts = (
         f"UNION ALL SELECT currency, debit - credit FROM {tables.journal} "
         "WHERE period <= ? AND account_role = 'accrued_commissions' "
         f"AND period NOT IN (SELECT period FROM {CLOSES})"
-        if schema == "marts"
+        if schema != "finance"
         else ""
     )
     rows = connection.execute(
@@ -485,7 +495,7 @@ def check_accrued_balance(
                 SELECT currency, debit - credit AS amount FROM {PUBLISHED.journal}
                 WHERE period <= ? AND account_role = 'accrued_commissions'
                 {drafts}
-            ) GROUP BY currency
+            ) AS movements GROUP BY currency
         ),
         owed AS (
             SELECT currency, -sum(least(0, commission + spiff + draw_top_up - draw_recovery
@@ -498,7 +508,7 @@ def check_accrued_balance(
         WHERE coalesce(balance.amount, 0) <> coalesce(owed.amount, 0)
         ORDER BY 1
         """,
-        [period, period, period] if schema == "marts" else [period, period],
+        [period, period, period] if schema != "finance" else [period, period],
     ).fetchall()
     findings = [
         Finding(

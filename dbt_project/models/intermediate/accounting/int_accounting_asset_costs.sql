@@ -48,7 +48,7 @@ netted as (
         {{ period_index('period') }} as month_index,
         sum(amount) as amount
     from costs
-    group by all
+    group by asset_id, deal_id, employee_id, currency, period
     having sum(amount) <> 0
 
 ),
@@ -108,7 +108,7 @@ final as (
             greatest(month_index, start_index) as first_index,
             greatest(end_index, month_index, start_index) as last_index
         from classified
-    )
+    ) as indexed
 
 )
 

@@ -84,7 +84,7 @@ amounts as (
         lines.plan_id,
         lines.component_id,
         lines.quota_period_start,
-        cast(null as varchar) as adjustment_id,
+        cast(null as {{ type_text() }}) as adjustment_id,
         cast(lines.amount as decimal(38, 14)) as source_amount,
         lines.currency as source_currency
     from lines
@@ -183,7 +183,14 @@ changes as (
     where converted_lines.cost_type = 'spiff'
         or (converted_lines.cost_type = 'commission' and ledger.credit_date >= months.month_start)
         or (converted_lines.cost_type = 'restatement' and ledger.credit_date < months.month_start)
-    group by all
+    group by
+        converted_lines.employee_id,
+        converted_lines.period,
+        converted_lines.cost_type,
+        converted_lines.plan_id,
+        converted_lines.component_id,
+        converted_lines.quota_period_start,
+        ledger.deal_id
     having sum(ledger.amount) <> 0
 
 ),
@@ -192,7 +199,7 @@ change_totals as (
 
     select employee_id, period, cost_type, plan_id, component_id, quota_period_start
     from changes
-    group by all
+    group by employee_id, period, cost_type, plan_id, component_id, quota_period_start
     having sum(weight) <> 0
 
 ),
@@ -211,13 +218,6 @@ to_date as (
         sum(credits.amount) as weight
 
     from converted_lines
-    anti join change_totals
-        on converted_lines.employee_id = change_totals.employee_id
-        and converted_lines.period = change_totals.period
-        and converted_lines.cost_type = change_totals.cost_type
-        and converted_lines.plan_id = change_totals.plan_id
-        and converted_lines.component_id = change_totals.component_id
-        and converted_lines.quota_period_start = change_totals.quota_period_start
     inner join months
         on converted_lines.period = months.period
     inner join credits
@@ -226,7 +226,23 @@ to_date as (
         and converted_lines.component_id = credits.component_id
         and converted_lines.quota_period_start = credits.quota_period_start
         and credits.credit_date <= months.month_end
-    group by all
+    where not exists (
+        select 1 from change_totals
+        where converted_lines.employee_id = change_totals.employee_id
+            and converted_lines.period = change_totals.period
+            and converted_lines.cost_type = change_totals.cost_type
+            and converted_lines.plan_id = change_totals.plan_id
+            and converted_lines.component_id = change_totals.component_id
+            and converted_lines.quota_period_start = change_totals.quota_period_start
+    )
+    group by
+        converted_lines.employee_id,
+        converted_lines.period,
+        converted_lines.cost_type,
+        converted_lines.plan_id,
+        converted_lines.component_id,
+        converted_lines.quota_period_start,
+        credits.deal_id
     having sum(credits.amount) <> 0
 
 ),
@@ -235,21 +251,31 @@ weights as (
 
     select changes.*, 'change' as basis
     from changes
-    semi join change_totals
-        on changes.employee_id = change_totals.employee_id
-        and changes.period = change_totals.period
-        and changes.cost_type = change_totals.cost_type
-        and changes.plan_id = change_totals.plan_id
-        and changes.component_id = change_totals.component_id
-        and changes.quota_period_start = change_totals.quota_period_start
+    where exists (
+        select 1 from change_totals
+        where changes.employee_id = change_totals.employee_id
+            and changes.period = change_totals.period
+            and changes.cost_type = change_totals.cost_type
+            and changes.plan_id = change_totals.plan_id
+            and changes.component_id = change_totals.component_id
+            and changes.quota_period_start = change_totals.quota_period_start
+    )
 
     union all
 
-    select to_date.*, 'credit_to_date' as basis
-    from to_date
-    qualify sum(weight) over (
-        partition by employee_id, period, cost_type, plan_id, component_id, quota_period_start
-    ) <> 0
+    select
+        employee_id, period, cost_type, plan_id, component_id, quota_period_start, deal_id,
+        weight, 'credit_to_date' as basis
+    from (
+        select
+            to_date.*,
+            sum(weight) over (
+                partition by employee_id, period, cost_type, plan_id, component_id,
+                    quota_period_start
+            ) as line_weight
+        from to_date
+    ) as totalled
+    where line_weight <> 0
 
 ),
 
@@ -269,7 +295,7 @@ scaled as (
         weights.deal_id,
         weights.basis,
         weights.weight,
-        cast(converted_lines.line_amount * 100 as hugeint) as line_cents,
+        cast(converted_lines.line_amount * 100 as {{ type_big_integer() }}) as line_cents,
         {{ engine_scaled_14('weights.weight') }} as weight_units
 
     from converted_lines
@@ -287,7 +313,10 @@ normalized as (
 
     select
         scaled.*,
-        line_cents * weight_units * sign(weight_total) as numerator,
+        case
+            when weight_total < 0 then -(line_cents * weight_units)
+            else line_cents * weight_units
+        end as numerator,
         abs(weight_total) as denominator
     from (
         select
@@ -318,7 +347,7 @@ ranked as (
         row_number() over (
             partition by employee_id, period, cost_type, plan_id, component_id,
                 quota_period_start
-            order by numerator - floor_cents * denominator desc, deal_id
+            order by numerator - floor_cents * denominator desc, deal_id nulls last
         ) as remainder_rank
     from floored
     window w_line as (
@@ -331,13 +360,10 @@ attributed as (
 
     select
         period, employee_id, cost_type, plan_id, component_id, quota_period_start,
-        cast(null as varchar) as adjustment_id,
+        cast(null as {{ type_text() }}) as adjustment_id,
         deal_id, basis, weight, source_amount, source_currency, line_amount,
-        cast(
-            cast(floor_cents + case when remainder_rank <= leftover_cents then 1 else 0 end
-                as decimal(38, 0)) / 100
-            as decimal(18, 2)
-        ) as amount,
+        {{ cents_money('floor_cents + case when remainder_rank <= leftover_cents then 1 else 0 end') }}
+            as amount,
         currency
     from ranked
 
@@ -349,8 +375,8 @@ unattributed as (
         converted_lines.period, converted_lines.employee_id, converted_lines.cost_type,
         converted_lines.plan_id, converted_lines.component_id,
         converted_lines.quota_period_start,
-        cast(null as varchar) as adjustment_id,
-        cast(null as varchar) as deal_id,
+        cast(null as {{ type_text() }}) as adjustment_id,
+        cast(null as {{ type_text() }}) as deal_id,
         'unattributed' as basis,
         cast(null as decimal(38, 14)) as weight,
         converted_lines.source_amount, converted_lines.source_currency,
@@ -358,13 +384,15 @@ unattributed as (
         converted_lines.line_amount as amount,
         converted_lines.currency
     from converted_lines
-    anti join weights
-        on converted_lines.employee_id = weights.employee_id
-        and converted_lines.period = weights.period
-        and converted_lines.cost_type = weights.cost_type
-        and converted_lines.plan_id = weights.plan_id
-        and converted_lines.component_id = weights.component_id
-        and converted_lines.quota_period_start = weights.quota_period_start
+    where not exists (
+        select 1 from weights
+        where converted_lines.employee_id = weights.employee_id
+            and converted_lines.period = weights.period
+            and converted_lines.cost_type = weights.cost_type
+            and converted_lines.plan_id = weights.plan_id
+            and converted_lines.component_id = weights.component_id
+            and converted_lines.quota_period_start = weights.quota_period_start
+    )
 
 ),
 
@@ -374,8 +402,8 @@ expensed_adjustments as (
     select
         period, employee_id, cost_type, plan_id, component_id, quota_period_start,
         adjustment_id,
-        cast(null as varchar) as deal_id,
-        cast(null as varchar) as basis,
+        cast(null as {{ type_text() }}) as deal_id,
+        cast(null as {{ type_text() }}) as basis,
         cast(null as decimal(38, 14)) as weight,
         source_amount, source_currency, line_amount,
         line_amount as amount,
@@ -390,7 +418,9 @@ draws as (
 
     select
         period, employee_id, 'draw_top_up' as cost_type,
-        null, null, null, null, null, null, null,
+        cast(null as {{ type_text() }}), cast(null as {{ type_text() }}),
+        cast(null as date), cast(null as {{ type_text() }}), cast(null as {{ type_text() }}),
+        cast(null as {{ type_text() }}), cast(null as decimal(38, 14)),
         cast(draw_top_up as decimal(38, 14)), currency,
         draw_top_up, draw_top_up, currency
     from payouts
@@ -400,7 +430,9 @@ draws as (
 
     select
         period, employee_id, 'draw_recovery' as cost_type,
-        null, null, null, null, null, null, null,
+        cast(null as {{ type_text() }}), cast(null as {{ type_text() }}),
+        cast(null as date), cast(null as {{ type_text() }}), cast(null as {{ type_text() }}),
+        cast(null as {{ type_text() }}), cast(null as decimal(38, 14)),
         cast(-draw_recovery as decimal(38, 14)), currency,
         -draw_recovery, -draw_recovery, currency
     from payouts

@@ -78,7 +78,7 @@ final as (
                 else 0
             end as amortization_months
         from terms
-    )
+    ) as with_months
 
 )
 

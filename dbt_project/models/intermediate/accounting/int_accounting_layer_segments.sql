@@ -14,15 +14,23 @@
       written_down  each reduction of an open month takes from the layers alive at its start,
                     newest layer first, up to each one's balance (`write_down`): the layer goes
                     on from the new balance with its monthly amount. Reductions of one asset are
-                    taken in month order by a recursive CTE over them (one step per reduction).
+                    taken in month order, one step per drafted month (the walk below).
 
     `impaired_index`: the month whose impairment writes the layer off (after that month's
     amortization): the month of the deal's cancelled_date, or the first open month when the
     cancellation arrived after its month was published, or the layer's own month when the cost
     arrives after the cancellation.
+
+    The walk is the same SQL on every engine (docs/scaling.md, "What lacking features cost"):
+    no recursion and no lists, but one CTE per step, unrolled here for the drafted months
+    (accounting.draft_months, macro accounting_walk_steps; an asset's month nets into one
+    reduction at most, so no asset has more reductions than steps). A step joins the layers
+    of the assets reduced in it with their reduction and ranks them newest first by a window.
 #}
 
-with recursive
+{%- set steps = accounting_walk_steps() %}
+
+with
 
 months as (
 
@@ -62,12 +70,17 @@ last_published as (
         {{ period_index('published.layer_period') }} as layer_index,
         {{ period_index('published.first_period') }} as first_index,
         {{ period_index('published.last_period') }} as last_index
-    from published
-    qualify row_number() over (
-        partition by asset_id, layer_period
-        order by period desc,
-            case event when 'created' then 1 when 'written_down' then 2 else 3 end desc
-    ) = 1
+    from (
+        select
+            published.*,
+            row_number() over (
+                partition by asset_id, layer_period
+                order by period desc,
+                    case event when 'created' then 1 when 'written_down' then 2 else 3 end desc
+            ) as recency
+        from published
+    ) as published
+    where recency = 1
 
 ),
 
@@ -153,100 +166,107 @@ reductions as (
 
 ),
 
-layer_lists as (
+-- the layers of every asset written down in a drafted month, before the first reduction
+walk_0 as (
 
     select
-        asset_id,
-        list(
-            struct_pack(
-                layer_index := layer_index,
-                first_index := first_index,
-                last_index := last_index,
-                monthly_amount := monthly_amount,
-                impaired_index := impaired_index,
-                segment_start := segment_start,
-                balance := balance,
-                write_down := cast(0 as decimal(18, 2))
-            )
-            order by layer_index desc
-        ) as layers
+        layers.asset_id,
+        layers.layer_index,
+        layers.first_index,
+        layers.last_index,
+        layers.monthly_amount,
+        layers.impaired_index,
+        layers.segment_start,
+        layers.balance,
+        cast(0 as decimal(18, 2)) as write_down
     from layers
-    semi join reductions
-        on layers.asset_id = reductions.asset_id
-    group by asset_id
+    where exists (select 1 from reductions where reductions.asset_id = layers.asset_id)
+
+),
+{%- for step in range(1, steps + 1) %}
+
+-- step {{ step }}: each asset's reduction number {{ step }} (in month order) takes from the
+-- balance of each layer alive at its start (`alive`), newest layer first, what the newer
+-- ones left of it
+walk_{{ step }}_alive as (
+
+    select
+        walk.asset_id,
+        walk.layer_index,
+        walk.first_index,
+        walk.last_index,
+        walk.monthly_amount,
+        walk.impaired_index,
+        walk.segment_start,
+        walk.balance,
+        reductions.month_index as reduced_index,
+        reductions.amount as reduction,
+        case
+            when walk.layer_index < reductions.month_index
+                and coalesce(walk.impaired_index >= reductions.month_index, true)
+                then walk.balance - {{ layer_amortized_through(
+                    'walk.balance', 'walk.segment_start', 'walk.monthly_amount',
+                    'walk.first_index', 'walk.last_index', 'reductions.month_index - 1') }}
+            else 0
+        end as alive
+    from walk_{{ step - 1 }} as walk
+    inner join reductions
+        on walk.asset_id = reductions.asset_id
+        and reductions.step = {{ step }}
 
 ),
 
--- one step per reduction of an asset, in month order: the balance of each layer alive at the
--- reduction's start, then newest first each takes least(balance, what the newer ones left)
-walk (asset_id, step, month_index, layers) as (
-
-    select asset_id, 0, cast(null as integer), layers
-    from layer_lists
-
-    union all
+walk_{{ step }} as (
 
     select
         asset_id,
-        step,
-        month_index,
-        list_transform(layers, lambda x, i: struct_pack(
-            layer_index := x.layer_index,
-            first_index := x.first_index,
-            last_index := x.last_index,
-            monthly_amount := x.monthly_amount,
-            impaired_index := x.impaired_index,
-            segment_start := case when takes[i] > 0 then month_index else x.segment_start end,
-            balance := cast(
-                case when takes[i] > 0 then balances[i] - takes[i] else x.balance end
-                as decimal(18, 2)
-            ),
-            write_down := cast(takes[i] as decimal(18, 2))
-        ))
+        layer_index,
+        first_index,
+        last_index,
+        monthly_amount,
+        impaired_index,
+        case when takes > 0 then reduced_index else segment_start end as segment_start,
+        cast(case when takes > 0 then alive - takes else balance end as decimal(18, 2))
+            as balance,
+        cast(takes as decimal(18, 2)) as write_down
     from (
         select
-            alive.*,
-            list_transform(balances, lambda b, i: least(
-                b, greatest(0, amount - coalesce(list_sum(balances[1:i - 1]), 0))
-            )) as takes
-        from (
-            select
-                walk.asset_id,
-                walk.step + 1 as step,
-                reductions.month_index,
-                reductions.amount,
-                walk.layers,
-                list_transform(walk.layers, lambda x: case
-                    when x.layer_index < reductions.month_index
-                        and coalesce(x.impaired_index >= reductions.month_index, true)
-                        then x.balance - {{ layer_amortized_through(
-                            'x.balance', 'x.segment_start', 'x.monthly_amount', 'x.first_index',
-                            'x.last_index', 'reductions.month_index - 1') }}
-                    else 0
-                end) as balances
-            from walk
-            inner join reductions
-                on walk.asset_id = reductions.asset_id
-                and reductions.step = walk.step + 1
-        ) as alive
-    )
+            walk_{{ step }}_alive.*,
+            least(alive, greatest(0, reduction - coalesce(sum(alive) over (
+                partition by asset_id
+                order by layer_index desc
+                rows between unbounded preceding and 1 preceding
+            ), 0))) as takes
+        from walk_{{ step }}_alive
+    ) as taken
 
 ),
+{%- endfor %}
 
 written_down as (
 
-    select
-        asset_id,
-        layer.layer_index,
-        layer.segment_start,
-        layer.balance,
-        layer.write_down
+    select asset_id, layer_index, segment_start, balance, write_down
     from (
-        select asset_id, unnest(layers) as layer
-        from walk
-        where step > 0
-    )
-    where layer.write_down > 0
+        {%- for step in range(1, steps + 1) %}
+        {% if not loop.first %}union all
+        {% endif -%}
+        select asset_id, layer_index, segment_start, balance, write_down from walk_{{ step }}
+        {%- endfor %}
+    ) as steps
+    where write_down > 0
+
+),
+
+-- no asset has more reductions than the walk has steps (one per drafted month)
+unwalked as (
+
+    select asset_id from reductions
+    where case
+        when step > {{ steps }} then {{ fail_with(
+            "'int_accounting_layer_segments: asset ' || asset_id || ' has more reductions "
+            ~ "than the walk has steps (accounting.draft_months)'") }}
+        else false
+    end
 
 ),
 
@@ -311,6 +331,7 @@ final as (
     ) as segments
         on layers.asset_id = segments.asset_id
         and layers.layer_index = segments.layer_index
+    where not exists (select 1 from unwalked)
 
 )
 

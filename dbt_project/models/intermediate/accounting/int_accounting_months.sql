@@ -24,15 +24,20 @@ policy as (
 
 final as (
 
-    select
-        months.period,
-        months.month_start,
-        months.month_end,
-        months.month_number,
-        {{ period_index('months.period') }} as month_index
-    from months
-    cross join policy
-    qualify row_number() over (order by months.month_start) <= policy.draft_months
+    select period, month_start, month_end, month_number, month_index
+    from (
+        select
+            months.period,
+            months.month_start,
+            months.month_end,
+            months.month_number,
+            {{ period_index('months.period') }} as month_index,
+            policy.draft_months,
+            row_number() over (order by months.month_start) as month_rank
+        from months
+        cross join policy
+    ) as ranked
+    where month_rank <= draft_months
 
 )
 

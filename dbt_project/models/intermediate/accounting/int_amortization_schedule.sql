@@ -31,8 +31,9 @@ shaped as (
         starts,
         case
             when monthly_amount > 0 then least(
-                cast(cast(closing * 100 as hugeint) // cast(monthly_amount * 100 as hugeint)
-                    as integer),
+                cast({{ integer_divide(
+                    'cast(closing * 100 as ' ~ type_big_integer() ~ ')',
+                    'cast(monthly_amount * 100 as ' ~ type_big_integer() ~ ')') }} as integer),
                 last_index - starts
             )
             else 0
@@ -42,7 +43,7 @@ shaped as (
             layer_months.*,
             greatest(month_index + 1, first_index) as starts
         from layer_months
-    )
+    ) as started
 
 ),
 
@@ -75,7 +76,7 @@ by_month as (
         sum(running) as running, sum(single) as single
     from steps
     where schedule_index <= month_index + 12
-    group by all
+    group by period, month_index, currency, schedule_index
 
 ),
 
@@ -83,7 +84,9 @@ months_ahead as (
 
     select distinct by_month.period, by_month.month_index, by_month.currency, ahead.months_ahead
     from by_month
-    cross join (select unnest(range(1, 13)) as months_ahead) as ahead
+    cross join (
+        values (1), (2), (3), (4), (5), (6), (7), (8), (9), (10), (11), (12)
+    ) as ahead(months_ahead)
 
 ),
 

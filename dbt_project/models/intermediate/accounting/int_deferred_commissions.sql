@@ -20,9 +20,9 @@ final as (
     select
         asset_id,
         period,
-        any_value(deal_id) as deal_id,  -- one deal, employee and currency per asset
-        any_value(employee_id) as employee_id,
-        any_value(currency) as currency,
+        min(deal_id) as deal_id,  -- one deal, employee and currency per asset
+        min(employee_id) as employee_id,
+        min(currency) as currency,
         cast(sum(opening) as decimal(18, 2)) as opening,
         cast(sum(addition) as decimal(18, 2)) as addition,
         cast(sum(write_down) as decimal(18, 2)) as write_down,

@@ -110,7 +110,7 @@ write_downs as (
     select asset_id, {{ index_period('segment_start') }} as period, sum(write_down) as write_down
     from segments
     where kind = 'written_down'
-    group by all
+    group by asset_id, segment_start
 
 ),
 
@@ -138,7 +138,7 @@ payouts as (
         all_payouts.employee_id,
         all_payouts.period,
         months.month_number,
-        all_payouts.period in (select period from drafted) as is_drafted,
+        drafted.period is not null as is_drafted,
         all_payouts.currency,
         all_payouts.negative_carry_in,
         all_payouts.net_payout,
@@ -162,6 +162,8 @@ payouts as (
     ) as all_payouts
     inner join months
         on all_payouts.period = months.period
+    left join drafted
+        on all_payouts.period = drafted.period
 
 ),
 
@@ -234,7 +236,7 @@ details as (
         'deal ' || deal_id || ': commission capitalized' as memo
     from asset_costs
     where treatment = 'capitalized'
-    group by all
+    group by period, currency, deal_id
 
     union all
 
@@ -251,8 +253,8 @@ details as (
         select period, currency, deal_id, -excess
         from reductions
         where is_expensed
-    )
-    group by all
+    ) as expensed
+    group by period, currency, deal_id
 
     union all
 
@@ -262,7 +264,9 @@ details as (
             || ' with no credited deal'
     from costs
     where basis = 'unattributed'
-    group by all
+    group by period, currency, employee_id,
+        employee_id || ': ' || cost_type || ' line of ' || plan_id || ' ' || component_id
+            || ' with no credited deal'
 
     union all
 
@@ -286,7 +290,7 @@ details as (
         period, currency, 'WDN', deal_id, null, 'deferred_commissions', -sum(write_down),
         'deal ' || deal_id || ': deferred commission written down'
     from reductions
-    group by all
+    group by period, currency, deal_id
 
     union all
 
@@ -295,7 +299,7 @@ details as (
         'deal ' || deal_id || ': reduction beyond the deferred balance'
     from reductions
     where not is_expensed
-    group by all
+    group by period, currency, deal_id
 
     union all
 
@@ -313,13 +317,14 @@ details as (
         'deal ' || deal_id || ': cancelled, deferred commission impaired'
     from layer_months
     where impairment <> 0
-    group by all
+    group by period, currency, deal_id
 
     union all
 
     select
         period, currency, 'PAY', null, null, 'accrued_commissions', sum(net_payout),
-        'net payouts of ' || period || ' to ' || count(*) || ' employee(s)'
+        'net payouts of ' || period || ' to ' || cast(count(*) as {{ type_text() }})
+            || ' employee(s)'
     from payouts
     where is_drafted
         and net_payout <> 0
@@ -381,7 +386,8 @@ final as (
         'OSPM-' || lines.period || '-' || lines.currency || '-' || lines.code as entry_id,
         cast(row_number() over (
             partition by lines.period, lines.currency, lines.code
-            order by lines.is_balancing, lines.deal_id, lines.employee_id, lines.memo
+            order by lines.is_balancing, lines.deal_id nulls last,
+                lines.employee_id nulls last, lines.memo nulls last
         ) as integer) as line,
         case lines.account_role
             when 'deferred_commissions' then policy.deferred_commissions_account
