@@ -15,87 +15,44 @@ floor comparison turns it off, which checks that the setting still leaves it out
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import sys
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import PG_PASSWORD_ENV, cli
 from servers import PostgresServer, SparkConnectServer
 
-from openspm.accounting.files import JOURNAL_FILE, ROLLFORWARD_FILE
 from openspm.accounting.policy import ACCOUNTING_TABLES
 from openspm.demo import DemoSize, generate_workspace
 from openspm.periods import first_period, period_range
-from openspm.publish import CLOSES_COLUMNS, PUBLISHED_TABLES, SPARK_STORE_SCHEMA
+from openspm.publish import PUBLISHED_TABLES, SPARK_STORE_SCHEMA
 from openspm.warehouse import connect
 from openspm.workspace import Workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
+from finance_compare import Snapshot, differences, finance_snapshot
 from floor import COMPARED, compare_with_warehouse, run_floor
 
 # Q4 SPIFFs and a plan-year change inside the three months closed, draws of new hires,
 # clawbacks and collections (the demo's CSMs are paid on payments)
 ENGINE_SIZE = DemoSize(employees=40, deals=1_500, months=5, start=date(2025, 10, 1))
 MONTHS_CLOSED = 3
-STAMPS = ("run_id", "published_at")
-FINANCE = {**PUBLISHED_TABLES, "closes": CLOSES_COLUMNS}
 # Spark 4.3's optimizer asserts on some unit-test fixtures (constant rows whose join condition
 # folds away); the unit-test run excludes the rule (docs/scaling.md)
 SPARK_UNIT_TEST_ENV = {
     "OPENSPM_SPARK_EXCLUDED_RULES": "org.apache.spark.sql.catalyst.optimizer.ReorderJoin"
 }
 
-Snapshot = dict[str, list[tuple[str, ...]]]
-
-
-def finance_snapshot(workspace: Workspace) -> Snapshot:
-    """Every finance table's rows but the stamps, as text (``1.20`` is not ``1.2``), sorted;
-    and the rows of each closed month's accounting files, in file order (the run id aside)."""
-    snapshot: Snapshot = {}
-    with connect(workspace, read_only=True) as warehouse:
-        for table, columns in FINANCE.items():
-            names = [c.split()[0] for c in columns if c.split()[0] not in STAMPS]
-            rows = warehouse.execute(f"select {', '.join(names)} from finance.{table}").fetchall()
-            snapshot[table] = sorted(
-                tuple("<null>" if v is None else _text(v) for v in row) for row in rows
-            )
-    for row in snapshot["closes"]:
-        for name in (JOURNAL_FILE, ROLLFORWARD_FILE):
-            path = workspace.root / "out" / row[0] / name
-            if path.exists():
-                with path.open(newline="", encoding="utf-8") as handle:
-                    rows = list(csv.reader(handle))
-                keep = [i for i, column in enumerate(rows[0]) if column not in STAMPS]
-                snapshot[f"{row[0]}/{name}"] = [tuple(r[i] for i in keep) for r in rows]
-    return snapshot
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
 
 def assert_identical(reference: Snapshot, other: Snapshot, engine: str) -> None:
     """Each table (and file) equal to DuckDB's; a difference names it and a few rows."""
-    assert set(other) == set(reference), sorted(set(other) ^ set(reference))
-    for table, rows in reference.items():
-        theirs = other[table]
-        if rows != theirs:
-            only_duckdb = sorted(set(rows) - set(theirs))[:3]
-            only_other = sorted(set(theirs) - set(rows))[:3]
-            pytest.fail(
-                f"finance.{table}: DuckDB {len(rows)} rows, {engine} {len(theirs)}; only on "
-                f"DuckDB: {only_duckdb}; only on {engine}: {only_other}",
-                pytrace=False,
-            )
+    found = differences(reference, other, ("DuckDB", engine))
+    if found:
+        pytest.fail("; ".join(found), pytrace=False)
 
 
 def server_copy(source: Path, root: Path, warehouse: str) -> Workspace:
