@@ -44,7 +44,8 @@
 {%- endmacro %}
 
 
-{% macro fx_rates_columns() -%}
+{% macro fx_rates_columns(direct_rate='direct.rate', direct_date='direct.rate_date',
+                          inverse_rate='inverse.rate', inverse_date='inverse.rate_date') -%}
     select
         requests.from_currency,
         requests.to_currency,
@@ -52,19 +53,19 @@
         cast(case
             when requests.from_currency = requests.to_currency
                 then cast(1 as decimal(24, 12))
-            when direct.rate is not null
-                then case when direct.rate > 0 then cast(direct.rate as decimal(24, 12)) end
-            else {{ fx_inverse_rate('inverse.rate') }}
+            when {{ direct_rate }} is not null
+                then case when {{ direct_rate }} > 0 then cast({{ direct_rate }} as decimal(24, 12)) end
+            else {{ fx_inverse_rate(inverse_rate) }}
         end as decimal(24, 12)) as fx_rate,
         case
             when requests.from_currency = requests.to_currency then 'same_currency'
-            when direct.rate > 0 then 'direct'
-            when direct.rate is null and inverse.rate > 0 then 'inverse'
+            when {{ direct_rate }} > 0 then 'direct'
+            when {{ direct_rate }} is null and {{ inverse_rate }} > 0 then 'inverse'
         end as fx_rate_source,
         case
             when requests.from_currency = requests.to_currency then null
-            when direct.rate is not null then direct.rate_date
-            else inverse.rate_date
+            when {{ direct_rate }} is not null then {{ direct_date }}
+            else {{ inverse_date }}
         end as fx_rate_date
 {%- endmacro %}
 
@@ -98,46 +99,57 @@
 {#
     fx_rates_ranked: fx_rates_asof without an ASOF join. For each request and direction, the
     rows of the pair dated up to the day, the latest ranked first (rate_date is unique per
-    pair in stg_erp__fx_rates).
+    pair in stg_erp__fx_rates). The requests are read once: both directions of every rate row
+    are joined to them in one pass, and the latest of each direction is picked by conditional
+    aggregation. Spark inlines a CTE at every reference, so a model whose requests are an
+    expensive CTE would otherwise be planned three times over (docs/scaling.md).
 #}
 {% macro fx_rates_ranked(requests, rates) -%}
     with fx_requests as (
         select distinct from_currency, to_currency, as_of_date from {{ requests }}
     ),
-    {%- for side, from_side, to_side in [('direct', 'from_currency', 'to_currency'),
-                                         ('inverse', 'to_currency', 'from_currency')] %}
-    {{ side }}_ranked as (
+    fx_sides as (
+        select from_currency, to_currency, rate_date, rate, 'direct' as side
+        from {{ rates }}
+        union all
+        select to_currency, from_currency, rate_date, rate, 'inverse' as side
+        from {{ rates }}
+    ),
+    fx_ranked as (
         select
             fx_requests.from_currency,
             fx_requests.to_currency,
             fx_requests.as_of_date,
-            fx_rows.rate,
-            fx_rows.rate_date,
+            fx_sides.side,
+            fx_sides.rate,
+            fx_sides.rate_date,
             row_number() over (
                 partition by fx_requests.from_currency, fx_requests.to_currency,
-                    fx_requests.as_of_date
-                order by fx_rows.rate_date desc
+                    fx_requests.as_of_date, fx_sides.side
+                order by fx_sides.rate_date desc
             ) as rate_rank
         from fx_requests
-        inner join {{ rates }} as fx_rows
-            on fx_rows.from_currency = fx_requests.{{ from_side }}
-            and fx_rows.to_currency = fx_requests.{{ to_side }}
-            and fx_rows.rate_date <= fx_requests.as_of_date
+        left join fx_sides
+            on fx_sides.from_currency = fx_requests.from_currency
+            and fx_sides.to_currency = fx_requests.to_currency
+            and fx_sides.rate_date <= fx_requests.as_of_date
     ),
-    {{ side }}_latest as (
-        select * from {{ side }}_ranked where rate_rank = 1
-    ){{ ',' if loop.first }}
-    {%- endfor %}
-    {{ fx_rates_columns() }}
-    from fx_requests as requests
-    left join direct_latest as direct
-        on direct.from_currency = requests.from_currency
-        and direct.to_currency = requests.to_currency
-        and direct.as_of_date = requests.as_of_date
-    left join inverse_latest as inverse
-        on inverse.from_currency = requests.from_currency
-        and inverse.to_currency = requests.to_currency
-        and inverse.as_of_date = requests.as_of_date
+    fx_latest as (
+        select
+            from_currency,
+            to_currency,
+            as_of_date,
+            max(case when side = 'direct' then rate end) as direct_rate,
+            max(case when side = 'direct' then rate_date end) as direct_rate_date,
+            max(case when side = 'inverse' then rate end) as inverse_rate,
+            max(case when side = 'inverse' then rate_date end) as inverse_rate_date
+        from fx_ranked
+        where rate_rank = 1
+        group by from_currency, to_currency, as_of_date
+    )
+    {{ fx_rates_columns('requests.direct_rate', 'requests.direct_rate_date',
+                        'requests.inverse_rate', 'requests.inverse_rate_date') }}
+    from fx_latest as requests
 {%- endmacro %}
 
 

@@ -158,128 +158,12 @@ converted_lines as (
 
 ),
 
--- each deal's change in credit behind a line: the ledger entries of the month
+-- each deal's change in credit behind a line: the ledger entries of the month of the line's
+-- key (employee, plan, component or SPIFF, quota period), dated in the month for a commission
+-- line, before it for a restatement line, all of them for a SPIFF line; a line without any
+-- keeps one row (deal NULL). From here on each step reads the one before it once (Spark plans
+-- a CTE anew at every reference: docs/scaling.md).
 changes as (
-
-    select
-        converted_lines.employee_id,
-        converted_lines.period,
-        converted_lines.cost_type,
-        converted_lines.plan_id,
-        converted_lines.component_id,
-        converted_lines.quota_period_start,
-        ledger.deal_id,
-        sum(ledger.amount) as weight
-
-    from converted_lines
-    inner join months
-        on converted_lines.period = months.period
-    inner join ledger
-        on converted_lines.period = ledger.period
-        and converted_lines.employee_id = ledger.employee_id
-        and converted_lines.plan_id = ledger.plan_id
-        and converted_lines.component_id = ledger.component_id
-        and converted_lines.quota_period_start = ledger.quota_period_start
-    where converted_lines.cost_type = 'spiff'
-        or (converted_lines.cost_type = 'commission' and ledger.credit_date >= months.month_start)
-        or (converted_lines.cost_type = 'restatement' and ledger.credit_date < months.month_start)
-    group by
-        converted_lines.employee_id,
-        converted_lines.period,
-        converted_lines.cost_type,
-        converted_lines.plan_id,
-        converted_lines.component_id,
-        converted_lines.quota_period_start,
-        ledger.deal_id
-    having sum(ledger.amount) <> 0
-
-),
-
-change_totals as (
-
-    select employee_id, period, cost_type, plan_id, component_id, quota_period_start
-    from changes
-    group by employee_id, period, cost_type, plan_id, component_id, quota_period_start
-    having sum(weight) <> 0
-
-),
-
--- lines whose changes are absent or net to zero: each deal's credit to date in the quota period
-to_date as (
-
-    select
-        converted_lines.employee_id,
-        converted_lines.period,
-        converted_lines.cost_type,
-        converted_lines.plan_id,
-        converted_lines.component_id,
-        converted_lines.quota_period_start,
-        credits.deal_id,
-        sum(credits.amount) as weight
-
-    from converted_lines
-    inner join months
-        on converted_lines.period = months.period
-    inner join credits
-        on converted_lines.employee_id = credits.employee_id
-        and converted_lines.plan_id = credits.plan_id
-        and converted_lines.component_id = credits.component_id
-        and converted_lines.quota_period_start = credits.quota_period_start
-        and credits.credit_date <= months.month_end
-    where not exists (
-        select 1 from change_totals
-        where converted_lines.employee_id = change_totals.employee_id
-            and converted_lines.period = change_totals.period
-            and converted_lines.cost_type = change_totals.cost_type
-            and converted_lines.plan_id = change_totals.plan_id
-            and converted_lines.component_id = change_totals.component_id
-            and converted_lines.quota_period_start = change_totals.quota_period_start
-    )
-    group by
-        converted_lines.employee_id,
-        converted_lines.period,
-        converted_lines.cost_type,
-        converted_lines.plan_id,
-        converted_lines.component_id,
-        converted_lines.quota_period_start,
-        credits.deal_id
-    having sum(credits.amount) <> 0
-
-),
-
-weights as (
-
-    select changes.*, 'change' as basis
-    from changes
-    where exists (
-        select 1 from change_totals
-        where changes.employee_id = change_totals.employee_id
-            and changes.period = change_totals.period
-            and changes.cost_type = change_totals.cost_type
-            and changes.plan_id = change_totals.plan_id
-            and changes.component_id = change_totals.component_id
-            and changes.quota_period_start = change_totals.quota_period_start
-    )
-
-    union all
-
-    select
-        employee_id, period, cost_type, plan_id, component_id, quota_period_start, deal_id,
-        weight, 'credit_to_date' as basis
-    from (
-        select
-            to_date.*,
-            sum(weight) over (
-                partition by employee_id, period, cost_type, plan_id, component_id,
-                    quota_period_start
-            ) as line_weight
-        from to_date
-    ) as totalled
-    where line_weight <> 0
-
-),
-
-scaled as (
 
     select
         converted_lines.employee_id,
@@ -292,20 +176,150 @@ scaled as (
         converted_lines.source_currency,
         converted_lines.line_amount,
         converted_lines.currency,
-        weights.deal_id,
-        weights.basis,
-        weights.weight,
-        cast(converted_lines.line_amount * 100 as {{ type_big_integer() }}) as line_cents,
-        {{ engine_scaled_14('weights.weight') }} as weight_units
-
+        months.month_end,
+        ledger.deal_id,
+        sum(ledger.amount) as weight
     from converted_lines
-    inner join weights
-        on converted_lines.employee_id = weights.employee_id
-        and converted_lines.period = weights.period
-        and converted_lines.cost_type = weights.cost_type
-        and converted_lines.plan_id = weights.plan_id
-        and converted_lines.component_id = weights.component_id
-        and converted_lines.quota_period_start = weights.quota_period_start
+    inner join months
+        on converted_lines.period = months.period
+    left join ledger
+        on converted_lines.employee_id = ledger.employee_id
+        and converted_lines.plan_id = ledger.plan_id
+        and converted_lines.component_id = ledger.component_id
+        and converted_lines.quota_period_start = ledger.quota_period_start
+        and converted_lines.period = ledger.period
+        and (
+            converted_lines.cost_type = 'spiff'
+            or (converted_lines.cost_type = 'commission'
+                and ledger.credit_date >= months.month_start)
+            or (converted_lines.cost_type = 'restatement'
+                and ledger.credit_date < months.month_start)
+        )
+    group by
+        converted_lines.employee_id,
+        converted_lines.period,
+        converted_lines.cost_type,
+        converted_lines.plan_id,
+        converted_lines.component_id,
+        converted_lines.quota_period_start,
+        converted_lines.source_amount,
+        converted_lines.source_currency,
+        converted_lines.line_amount,
+        converted_lines.currency,
+        months.month_end,
+        ledger.deal_id
+
+),
+
+change_lines as (
+
+    select
+        changes.*,
+        coalesce(sum(case when weight <> 0 then weight end) over w_line, 0) <> 0 as has_change,
+        row_number() over (
+            partition by employee_id, period, cost_type, plan_id, component_id, quota_period_start
+            order by deal_id
+        ) as line_row
+    from changes
+    window w_line as (
+        partition by employee_id, period, cost_type, plan_id, component_id, quota_period_start
+    )
+
+),
+
+-- lines whose changes are absent or net to zero: each deal's credit to date in the quota
+-- period instead (int_credits dated up to the month's end)
+candidates as (
+
+    select
+        change_lines.employee_id,
+        change_lines.period,
+        change_lines.cost_type,
+        change_lines.plan_id,
+        change_lines.component_id,
+        change_lines.quota_period_start,
+        change_lines.source_amount,
+        change_lines.source_currency,
+        change_lines.line_amount,
+        change_lines.currency,
+        case when change_lines.has_change then 'change' else 'credit_to_date' end as basis,
+        case when change_lines.has_change then change_lines.deal_id else credits.deal_id end
+            as deal_id,
+        sum(case when change_lines.has_change then change_lines.weight else credits.amount end)
+            as weight
+    from change_lines
+    left join credits
+        on not change_lines.has_change
+        and change_lines.line_row = 1
+        and change_lines.employee_id = credits.employee_id
+        and change_lines.plan_id = credits.plan_id
+        and change_lines.component_id = credits.component_id
+        and change_lines.quota_period_start = credits.quota_period_start
+        and credits.credit_date <= change_lines.month_end
+    where change_lines.has_change or change_lines.line_row = 1
+    group by
+        change_lines.employee_id,
+        change_lines.period,
+        change_lines.cost_type,
+        change_lines.plan_id,
+        change_lines.component_id,
+        change_lines.quota_period_start,
+        change_lines.source_amount,
+        change_lines.source_currency,
+        change_lines.line_amount,
+        change_lines.currency,
+        case when change_lines.has_change then 'change' else 'credit_to_date' end,
+        case when change_lines.has_change then change_lines.deal_id else credits.deal_id end
+
+),
+
+-- where neither nets to non-zero, the line is expensed unattributed (one row, no deal)
+totalled as (
+
+    select
+        candidates.*,
+        coalesce(sum(case when weight <> 0 then weight end) over w_line, 0) = 0
+            as is_unattributed,
+        row_number() over (
+            partition by employee_id, period, cost_type, plan_id, component_id, quota_period_start
+            order by deal_id
+        ) as line_row
+    from candidates
+    window w_line as (
+        partition by employee_id, period, cost_type, plan_id, component_id, quota_period_start
+    )
+
+),
+
+weights as (
+
+    select
+        employee_id,
+        period,
+        cost_type,
+        plan_id,
+        component_id,
+        quota_period_start,
+        source_amount,
+        source_currency,
+        line_amount,
+        currency,
+        case when is_unattributed then 'unattributed' else basis end as basis,
+        case when is_unattributed then null else deal_id end as deal_id,
+        case when is_unattributed then null else weight end as weight
+    from totalled
+    where (not is_unattributed and weight <> 0)
+        or (is_unattributed and line_row = 1)
+
+),
+
+scaled as (
+
+    select
+        weights.*,
+        cast(line_amount * 100 as {{ type_big_integer() }}) as line_cents,
+        {{ engine_scaled_14('weights.weight') }} as weight_units
+    from weights
 
 ),
 
@@ -322,8 +336,7 @@ normalized as (
         select
             scaled.*,
             sum(weight_units) over (
-                partition by employee_id, period, cost_type, plan_id, component_id,
-                    quota_period_start
+                partition by employee_id, period, cost_type, plan_id, component_id, quota_period_start
             ) as weight_total
         from scaled
     ) as scaled
@@ -345,8 +358,7 @@ ranked as (
         floored.*,
         line_cents - sum(floor_cents) over w_line as leftover_cents,
         row_number() over (
-            partition by employee_id, period, cost_type, plan_id, component_id,
-                quota_period_start
+            partition by employee_id, period, cost_type, plan_id, component_id, quota_period_start
             order by numerator - floor_cents * denominator desc, deal_id nulls last
         ) as remainder_rank
     from floored
@@ -356,43 +368,20 @@ ranked as (
 
 ),
 
+-- each deal's share, the cents left over one each to the largest remainders (ties by
+-- deal_id); an unattributed line whole
 attributed as (
 
     select
         period, employee_id, cost_type, plan_id, component_id, quota_period_start,
         cast(null as {{ type_text() }}) as adjustment_id,
         deal_id, basis, weight, source_amount, source_currency, line_amount,
-        {{ cents_money('floor_cents + case when remainder_rank <= leftover_cents then 1 else 0 end') }}
-            as amount,
+        case
+            when basis = 'unattributed' then line_amount
+            else {{ cents_money('floor_cents + case when remainder_rank <= leftover_cents then 1 else 0 end') }}
+        end as amount,
         currency
     from ranked
-
-),
-
-unattributed as (
-
-    select
-        converted_lines.period, converted_lines.employee_id, converted_lines.cost_type,
-        converted_lines.plan_id, converted_lines.component_id,
-        converted_lines.quota_period_start,
-        cast(null as {{ type_text() }}) as adjustment_id,
-        cast(null as {{ type_text() }}) as deal_id,
-        'unattributed' as basis,
-        cast(null as decimal(38, 14)) as weight,
-        converted_lines.source_amount, converted_lines.source_currency,
-        converted_lines.line_amount,
-        converted_lines.line_amount as amount,
-        converted_lines.currency
-    from converted_lines
-    where not exists (
-        select 1 from weights
-        where converted_lines.employee_id = weights.employee_id
-            and converted_lines.period = weights.period
-            and converted_lines.cost_type = weights.cost_type
-            and converted_lines.plan_id = weights.plan_id
-            and converted_lines.component_id = weights.component_id
-            and converted_lines.quota_period_start = weights.quota_period_start
-    )
 
 ),
 
@@ -465,8 +454,6 @@ final as (
 
     from (
         select * from attributed
-        union all
-        select * from unattributed
         union all
         select * from expensed_adjustments
         union all

@@ -122,19 +122,17 @@ ranked_plans as (
 
 ),
 
-held as (
+-- per employee and month: the payout plan (rank 1) and whether any plan is held in the month
+plan_months as (
 
-    select distinct employee_id, period
+    select
+        employee_id,
+        period,
+        max(case when plan_rank = 1 then plan_id end) as payout_plan_id,
+        max(case when plan_rank = 1 then plan_currency end) as plan_currency,
+        max(case when is_held then 1 else 0 end) = 1 as is_held
     from ranked_plans
-    where is_held
-
-),
-
-payout_plans as (
-
-    select employee_id, period, plan_id, plan_currency
-    from ranked_plans
-    where plan_rank = 1
+    group by employee_id, period
 
 ),
 
@@ -149,22 +147,42 @@ adjustment_currency as (
     group by employee_id
 
 ),
-
-currencies as (
+-- every employee month with its payout plan and currency: the currency computed today (the
+-- one a draft converts into), and the payout currency (as published, else as computed today);
+-- one CTE the later steps share (Spark plans a CTE anew at each reference: docs/scaling.md)
+grid as (
 
     select
         employee_months.employee_id,
         employee_months.period,
+        employee_months.month_number,
+        employee_months.month_start,
         employee_months.month_end,
-        payout_plans.plan_id as payout_plan_id,
-        coalesce(payout_plans.plan_currency, adjustment_currency.currency) as currency
-
+        employee_months.is_published,
+        plan_months.payout_plan_id,
+        coalesce(plan_months.is_held, false) as is_held,
+        coalesce(plan_months.plan_currency, adjustment_currency.currency) as currency,
+        coalesce(
+            published.currency, plan_months.plan_currency, adjustment_currency.currency
+        ) as payout_currency,
+        published.employee_id is not null as has_published,
+        published.commission as published_commission,
+        published.spiff as published_spiff,
+        published.adjustments as published_adjustments,
+        published.draw_top_up as published_draw_top_up,
+        published.draw_recovery as published_draw_recovery,
+        published.negative_carry_in as published_negative_carry_in,
+        published.net_payout as published_net_payout
     from employee_months
-    left join payout_plans
-        on employee_months.employee_id = payout_plans.employee_id
-        and employee_months.period = payout_plans.period
+    left join plan_months
+        on employee_months.employee_id = plan_months.employee_id
+        and employee_months.period = plan_months.period
     left join adjustment_currency
         on employee_months.employee_id = adjustment_currency.employee_id
+    left join published
+        on employee_months.employee_id = published.employee_id
+        and employee_months.period = published.period
+        and employee_months.is_published
 
 ),
 
@@ -179,26 +197,6 @@ amounts as (
     select employee_id, period, currency as from_currency, 'adjustment' as kind,
         cast(amount as decimal(38, 14)) as amount
     from adjustments
-
-),
-
--- the payout currency of every month: as published, else as computed today
-payout_currencies as (
-
-    select
-        employee_months.employee_id,
-        employee_months.period,
-        employee_months.month_number,
-        employee_months.month_end,
-        coalesce(published.currency, currencies.currency) as currency
-    from employee_months
-    left join currencies
-        on employee_months.employee_id = currencies.employee_id
-        and employee_months.period = currencies.period
-    left join published
-        on employee_months.employee_id = published.employee_id
-        and employee_months.period = published.period
-        and employee_months.is_published
 
 ),
 
@@ -217,10 +215,10 @@ currency_changes as (
         select
             employee_id,
             period,
-            currency,
-            lag(currency) over w as previous_currency,
+            payout_currency as currency,
+            lag(payout_currency) over w as previous_currency,
             lag(month_end) over w as previous_month_end
-        from payout_currencies
+        from grid
         window w as (partition by employee_id order by month_number)
     ) as with_previous
     where previous_currency <> currency
@@ -231,99 +229,95 @@ opening_conversions as (
 
     select
         opening_carries.employee_id,
+        grid.period,
         opening_carries.kind,
         opening_carries.amount,
         opening_carries.currency as from_currency,
-        currencies.currency as to_currency,
-        {{ add_days('months.month_start', -1) }} as as_of_date
+        grid.payout_currency as to_currency,
+        {{ add_days('grid.month_start', -1) }} as as_of_date
     from opening_carries
-    inner join months
-        on months.month_number = 1
-    inner join payout_currencies as currencies
-        on opening_carries.employee_id = currencies.employee_id
-        and months.period = currencies.period
+    inner join grid
+        on opening_carries.employee_id = grid.employee_id
+        and grid.month_number = 1
 
 ),
 
-requests as (
+-- every conversion the months need, in one relation, so the rates are looked up once: the
+-- lines and adjustments of unpublished months (into the currency computed today, at the
+-- month's last day), the go-live balances (rule 4.12) and the carries into a month of another
+-- payout currency (rule 11; no amount, the rate only)
+conversions as (
 
-    select distinct
+    select
+        amounts.employee_id,
+        amounts.period,
+        amounts.kind,
+        cast(amounts.amount as decimal(38, 14)) as amount,
         amounts.from_currency,
-        currencies.currency as to_currency,
-        currencies.month_end as as_of_date
+        grid.currency as to_currency,
+        grid.month_end as as_of_date
     from amounts
-    inner join currencies
-        on amounts.employee_id = currencies.employee_id
-        and amounts.period = currencies.period
+    inner join grid
+        on amounts.employee_id = grid.employee_id
+        and amounts.period = grid.period
 
-    union
+    union all
 
-    select from_currency, to_currency, as_of_date from currency_changes
+    select
+        employee_id,
+        period,
+        kind,
+        cast(amount as decimal(38, 14)),
+        from_currency,
+        to_currency,
+        as_of_date
+    from opening_conversions
 
-    union
+    union all
 
-    select from_currency, to_currency, as_of_date from opening_conversions
+    select
+        employee_id,
+        period,
+        'currency_change' as kind,
+        cast(null as decimal(38, 14)),
+        from_currency,
+        to_currency,
+        as_of_date
+    from currency_changes
 
 ),
 
 rates as (
 
-    {{ fx_rates_asof('requests', 'fx_rates') }}
+    {{ fx_rates_asof('conversions', 'fx_rates') }}
 
 ),
 
 converted as (
 
     select
-        amounts.employee_id,
-        amounts.period,
-        amounts.kind,
+        conversions.employee_id,
+        conversions.period,
+        conversions.kind,
+        rates.fx_rate,
         case
-            when amounts.from_currency = currencies.currency
-                then {{ engine_cents('amounts.amount') }}
-            else {{ engine_cents(fx_convert('cast(amounts.amount as decimal(38, 14))', 'rates.fx_rate')) }}
+            when conversions.kind = 'currency_change' then null
+            when conversions.kind in ('draw_balance', 'negative_carry')
+                then {{ engine_cents(fx_convert('conversions.amount', 'rates.fx_rate')) }}
+            when conversions.from_currency = conversions.to_currency
+                then {{ engine_cents('conversions.amount') }}
+            else {{ engine_cents(fx_convert('conversions.amount', 'rates.fx_rate')) }}
         end as amount
-
-    from amounts
-    inner join currencies
-        on amounts.employee_id = currencies.employee_id
-        and amounts.period = currencies.period
+    from conversions
     left join rates
-        on amounts.from_currency = rates.from_currency
-        and currencies.currency = rates.to_currency
-        and currencies.month_end = rates.as_of_date
+        on conversions.from_currency = rates.from_currency
+        and conversions.to_currency = rates.to_currency
+        and conversions.as_of_date = rates.as_of_date
 
 ),
 
-opening_converted as (
-
-    select
-        opening_conversions.employee_id,
-        sum(case when opening_conversions.kind = 'draw_balance' then {{ engine_cents(fx_convert('cast(opening_conversions.amount as decimal(38, 14))', 'rates.fx_rate')) }} end)
-            as opening_draw_balance,
-        sum(case when opening_conversions.kind = 'negative_carry' then {{ engine_cents(fx_convert('cast(opening_conversions.amount as decimal(38, 14))', 'rates.fx_rate')) }} end)
-            as opening_negative_carry,
-        count(*) filter (where rates.fx_rate is null) as missing_rates
-    from opening_conversions
-    left join rates
-        on opening_conversions.from_currency = rates.from_currency
-        and opening_conversions.to_currency = rates.to_currency
-        and opening_conversions.as_of_date = rates.as_of_date
-    group by opening_conversions.employee_id
-
-),
-
-carry_rates as (
-
-    select currency_changes.employee_id, currency_changes.period, rates.fx_rate
-    from currency_changes
-    left join rates
-        on currency_changes.from_currency = rates.from_currency
-        and currency_changes.to_currency = rates.to_currency
-        and currency_changes.as_of_date = rates.as_of_date
-
-),
-
+-- per employee and month: the lines and adjustments converted and summed, the go-live
+-- balances (month 1 only), and the rate a carry into the month converts at
 totals as (
 
     select
@@ -332,8 +326,16 @@ totals as (
         sum(case when kind in ('commission', 'restatement') then amount end) as commission,
         sum(case when kind = 'spiff' then amount end) as spiff,
         sum(case when kind = 'adjustment' then amount end) as adjustments,
-        count(*) filter (where amount is null) as missing_rates,
-        count(*) filter (where amount <> 0) as nonzero_amounts
+        count(case when kind in ('commission', 'restatement', 'spiff', 'adjustment')
+            and amount is null then 1 end) as missing_rates,
+        count(case when kind in ('commission', 'restatement', 'spiff', 'adjustment')
+            and amount <> 0 then 1 end) as nonzero_amounts,
+        sum(case when kind = 'draw_balance' then amount end) as opening_draw_balance,
+        sum(case when kind = 'negative_carry' then amount end) as opening_negative_carry,
+        count(case when kind in ('draw_balance', 'negative_carry')
+            and fx_rate is null then 1 end) as opening_missing_rates,
+        count(case when kind = 'currency_change' then 1 end) > 0 as is_currency_change,
+        max(case when kind = 'currency_change' then fx_rate end) as carry_fx_rate
     from converted
     group by employee_id, period
 
@@ -342,78 +344,59 @@ totals as (
 final as (
 
     select
-        employee_months.employee_id,
-        employee_months.period,
-        employee_months.month_number,
-        employee_months.is_published,
-        payout_currencies.currency,
-        currencies.payout_plan_id,
-        held.employee_id is not null
-            or coalesce(totals.nonzero_amounts, 0) > 0
-            or published.employee_id is not null as is_relevant,
-        coalesce(totals.missing_rates, 0)
-            + case when employee_months.month_number = 1
-                then coalesce(opening_converted.missing_rates, 0) else 0 end
-            + case when carry_rates.employee_id is not null and carry_rates.fx_rate is null
+        grid.employee_id,
+        grid.period,
+        grid.month_number,
+        grid.is_published,
+        grid.payout_currency as currency,
+        grid.payout_plan_id,
+        grid.is_held
+            or (not grid.is_published and coalesce(totals.nonzero_amounts, 0) > 0)
+            or grid.has_published as is_relevant,
+        case when grid.is_published then 0 else coalesce(totals.missing_rates, 0) end
+            + case when grid.month_number = 1
+                then coalesce(totals.opening_missing_rates, 0) else 0 end
+            + case when totals.is_currency_change and totals.carry_fx_rate is null
                 then 1 else 0 end as missing_rates,
-        cast(case when employee_months.is_published then coalesce(published.commission, 0)
+        cast(case when grid.is_published then coalesce(grid.published_commission, 0)
             else coalesce(totals.commission, 0) end as decimal(18, 2)) as commission,
-        cast(case when employee_months.is_published then coalesce(published.spiff, 0)
+        cast(case when grid.is_published then coalesce(grid.published_spiff, 0)
             else coalesce(totals.spiff, 0) end as decimal(18, 2)) as spiff,
-        cast(case when employee_months.is_published then coalesce(published.adjustments, 0)
+        cast(case when grid.is_published then coalesce(grid.published_adjustments, 0)
             else coalesce(totals.adjustments, 0) end as decimal(18, 2)) as adjustments,
         -- rule 10: d is the draw of the plan held on the month's last day, else of the last
         -- plan held in the month; holding no plan in the month means d = 0
         cast(case
             when draws.plan_id is not null
-                and held.employee_id is not null
-                and employee_months.month_start >= draws.from_date
-                and employee_months.month_end <= draws.to_date
+                and grid.is_held
+                and grid.month_start >= draws.from_date
+                and grid.month_end <= draws.to_date
                 then {{ engine_cents('draws.monthly_amount') }}
             else 0
         end as decimal(18, 2)) as draw_amount,
         coalesce(draws.kind = 'recoverable', false) as is_recoverable,
-        cast(published.draw_top_up as decimal(18, 2)) as published_draw_top_up,
-        cast(published.draw_recovery as decimal(18, 2)) as published_draw_recovery,
-        cast(published.negative_carry_in as decimal(18, 2)) as published_negative_carry_in,
-        cast(published.net_payout as decimal(18, 2)) as published_net_payout,
+        cast(grid.published_draw_top_up as decimal(18, 2)) as published_draw_top_up,
+        cast(grid.published_draw_recovery as decimal(18, 2)) as published_draw_recovery,
+        cast(grid.published_negative_carry_in as decimal(18, 2)) as published_negative_carry_in,
+        cast(grid.published_net_payout as decimal(18, 2)) as published_net_payout,
         -- month 1 only: the go-live balances in its payout currency
-        cast(case when employee_months.month_number = 1
-            then coalesce(opening_converted.opening_draw_balance, 0) else 0 end
+        cast(case when grid.month_number = 1
+            then coalesce(totals.opening_draw_balance, 0) else 0 end
             as decimal(18, 2)) as opening_draw_balance,
-        cast(case when employee_months.month_number = 1
-            then coalesce(opening_converted.opening_negative_carry, 0) else 0 end
+        cast(case when grid.month_number = 1
+            then coalesce(totals.opening_negative_carry, 0) else 0 end
             as decimal(18, 2)) as opening_negative_carry,
         -- the payout currency differs from the month before's: the rate the draw balance and
         -- the negative carry convert at (NULL when the currency is the same)
-        carry_rates.employee_id is not null as is_currency_change,
-        carry_rates.fx_rate as carry_fx_rate
+        coalesce(totals.is_currency_change, false) as is_currency_change,
+        totals.carry_fx_rate
 
-    from employee_months
-    left join currencies
-        on employee_months.employee_id = currencies.employee_id
-        and employee_months.period = currencies.period
-    left join held
-        on employee_months.employee_id = held.employee_id
-        and employee_months.period = held.period
+    from grid
     left join totals
-        on employee_months.employee_id = totals.employee_id
-        and employee_months.period = totals.period
-        and not employee_months.is_published
+        on grid.employee_id = totals.employee_id
+        and grid.period = totals.period
     left join draws
-        on currencies.payout_plan_id = draws.plan_id
-    left join published
-        on employee_months.employee_id = published.employee_id
-        and employee_months.period = published.period
-        and employee_months.is_published
-    left join payout_currencies
-        on employee_months.employee_id = payout_currencies.employee_id
-        and employee_months.period = payout_currencies.period
-    left join opening_converted
-        on employee_months.employee_id = opening_converted.employee_id
-    left join carry_rates
-        on employee_months.employee_id = carry_rates.employee_id
-        and employee_months.period = carry_rates.period
+        on grid.payout_plan_id = draws.plan_id
 
 )
 
