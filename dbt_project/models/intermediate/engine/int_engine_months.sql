@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {#
     The months the engine settles: every month from first_period to through_period
     (docs/engine-interface.md). Each is a dbt var, else the environment variable

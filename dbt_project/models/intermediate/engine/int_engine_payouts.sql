@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {#
     Rules 10-11: payouts (docs/engine-interface.md), one row per employee and unpublished
     month from first_period to through_period for every employee who holds a plan on a day of
