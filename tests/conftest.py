@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from engine_workspace import generate_engine_workspace, server_copy, spark_warehouse
 from servers import PostgresServer, SparkConnectServer
 
 from openspm.dbt_project import ensure_manifest
@@ -128,22 +131,118 @@ def postgres_server() -> Iterator[PostgresServer]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkConnectServer]:
-    """A local Spark Connect server (PySpark's own, local mode) for the spark tests."""
+SPARK_SELECTED = pytest.StashKey[bool]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The spark tests run last: their server and close start in the background when the
+    session does (``_spark_close_in_background``) and overlap the rest of the suite."""
+    spark = [item for item in items if item.get_closest_marker("spark")]
+    if spark:
+        items[:] = [item for item in items if not item.get_closest_marker("spark")] + spark
+    config.stash[SPARK_SELECTED] = bool(spark)
+
+
+def start_spark_server(folder: Path) -> SparkConnectServer:
+    """A local Spark Connect server (PySpark's own, local mode); RuntimeError says why not."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.fail("the spark tests need Java 17+ (java on PATH or JAVA_HOME)", pytrace=False)
-    server = SparkConnectServer(tmp_path_factory.mktemp("spark"))
+        raise RuntimeError("the spark tests need Java 17+ (java on PATH or JAVA_HOME)")
+    server = SparkConnectServer(folder)
     try:
-        server.start()
+        return server.start()
     except (OSError, RuntimeError, ImportError) as exc:
         server.stop()
         log = server.folder / "server.log"
         tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
-        pytest.fail(
+        raise RuntimeError(
             f"cannot start the Spark Connect server the spark tests need: {exc}; "
-            + " | ".join(tail),
-            pytrace=False,
-        )
-    yield server
-    server.stop()
+            + " | ".join(tail)
+        ) from None
+
+
+class BackgroundSparkClose:
+    """The spark tests' server and three-month close of the engine workspace, run in a thread
+    from the session's start: a Spark close costs minutes of fixed per-statement costs, which
+    overlap the rest of the suite instead of adding to it (the spark tests run last)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.server: SparkConnectServer | None = None
+        self.server_error: str | None = None
+        self.closed: Workspace | None = None
+        self.close_error: str | None = None
+        self.seconds: float | None = None
+        self.server_started = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="spark-close", daemon=True)
+
+    def _run(self) -> None:
+        started = time.perf_counter()
+        try:
+            self.server = start_spark_server(self.folder / "spark")
+        except RuntimeError as exc:
+            self.server_error = str(exc)
+            return
+        finally:
+            self.server_started.set()
+        try:
+            months = generate_engine_workspace(self.folder / "source")
+            workspace = server_copy(
+                self.folder / "source", self.folder / "ws", spark_warehouse(self.server.port)
+            )
+            done = cli("close", "--through", months[-1], "--workspace", str(workspace.root),
+                       timeout=2700)  # fmt: skip
+            if done.returncode == 0:
+                self.closed = workspace
+            else:
+                self.close_error = (
+                    f"openspm close --through {months[-1]} failed on Spark: "
+                    f"{done.stdout[-3000:]} {done.stderr[-3000:]}"
+                )
+        except Exception as exc:  # reported by the tests that need the close
+            self.close_error = f"the Spark close did not run: {type(exc).__name__}: {exc}"
+        finally:
+            self.seconds = time.perf_counter() - started
+
+    def wait_for_server(self) -> SparkConnectServer:
+        self.server_started.wait()
+        if self.server is None:
+            pytest.fail(self.server_error or "no Spark Connect server", pytrace=False)
+        return self.server
+
+    def wait_for_close(self) -> Workspace:
+        self.thread.join()
+        if self.closed is None:
+            pytest.fail(self.close_error or "the Spark close did not finish", pytrace=False)
+        return self.closed
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _spark_close_in_background(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BackgroundSparkClose | None]:
+    """Started with the session when spark tests are selected (else None)."""
+    if not request.config.stash.get(SPARK_SELECTED, False):
+        yield None
+        return
+    background = BackgroundSparkClose(tmp_path_factory.mktemp("engine_spark"))
+    background.thread.start()
+    yield background
+    if background.server is not None:
+        background.server.stop()
+    background.thread.join(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def spark_server(
+    _spark_close_in_background: BackgroundSparkClose | None,
+) -> SparkConnectServer:
+    """The session's local Spark Connect server (stopped when the session ends)."""
+    assert _spark_close_in_background is not None, "only tests marked spark use spark_server"
+    return _spark_close_in_background.wait_for_server()
+
+
+@pytest.fixture(scope="session")
+def spark_closed(_spark_close_in_background: BackgroundSparkClose | None) -> Workspace:
+    """The engine workspace closed over three months on Spark (in the background)."""
+    assert _spark_close_in_background is not None, "only tests marked spark use spark_closed"
+    return _spark_close_in_background.wait_for_close()

@@ -5,7 +5,9 @@ reference), on a real PostgreSQL server and on a local Spark Connect server (ses
 of conftest.py); the ``finance.*`` tables must be identical row for row and to the cent
 (``run_id`` and ``published_at`` aside). On each server the dbt unit tests run too, and on
 PostgreSQL the benchmark floor (bench/floor.sql, DuckDB straight from the landing files)
-equals the marts. Markers: ``postgres`` and ``spark`` (``pytest -m postgres``).
+equals the marts. Markers: ``postgres`` and ``spark`` (``pytest -m postgres``). The spark
+tests run last: the Spark close starts in the background when the session does (conftest.py),
+so its minutes overlap the rest of the suite.
 
 Commission accounting is on (the default) on every engine: the accounting tables
 (``finance.commission_costs`` ... ``journal_entries``) and the month's accounting files
@@ -18,16 +20,14 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
 from conftest import PG_PASSWORD_ENV, cli
-from servers import PostgresServer, SparkConnectServer
+from engine_workspace import generate_engine_workspace, server_copy
+from servers import PostgresServer
 
 from openspm.accounting.policy import ACCOUNTING_TABLES
-from openspm.demo import DemoSize, generate_workspace
-from openspm.periods import first_period, period_range
 from openspm.publish import PUBLISHED_TABLES, SPARK_STORE_SCHEMA
 from openspm.warehouse import connect
 from openspm.workspace import Workspace
@@ -37,10 +37,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from finance_compare import Snapshot, differences, finance_snapshot
 from floor import COMPARED, compare_with_warehouse, run_floor
 
-# Q4 SPIFFs and a plan-year change inside the three months closed, draws of new hires,
-# clawbacks and collections (the demo's CSMs are paid on payments)
-ENGINE_SIZE = DemoSize(employees=40, deals=1_500, months=5, start=date(2025, 10, 1))
-MONTHS_CLOSED = 3
 # Spark 4.3's optimizer asserts on some unit-test fixtures (constant rows whose join condition
 # folds away); the unit-test run excludes the rule (docs/scaling.md)
 SPARK_UNIT_TEST_ENV = {
@@ -53,16 +49,6 @@ def assert_identical(reference: Snapshot, other: Snapshot, engine: str) -> None:
     found = differences(reference, other, ("DuckDB", engine))
     if found:
         pytest.fail("; ".join(found), pytrace=False)
-
-
-def server_copy(source: Path, root: Path, warehouse: str) -> Workspace:
-    """A copy of the generated workspace (settings, landing, comp) on another warehouse."""
-    shutil.copytree(source, root)
-    settings = root / "openspm.yaml"
-    text = settings.read_text(encoding="utf-8")
-    assert "\nwarehouse: warehouse.duckdb\n" in text
-    settings.write_text(text.replace("\nwarehouse: warehouse.duckdb\n", f"\n{warehouse}\n"))
-    return Workspace.open(root)
 
 
 def accounting_on(root: Path, enabled: bool) -> None:
@@ -110,9 +96,7 @@ def run_unit_tests(workspace: Workspace, env: dict[str, str] | None = None) -> d
 def engine_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """The generated workspace (no warehouse yet) and the three months every engine closes."""
     root = tmp_path_factory.mktemp("engines") / "source"
-    generate_workspace(root, seed=5, size=ENGINE_SIZE)
-    first = first_period(Workspace.open(root))
-    return root, period_range(first, "2099-12")[:MONTHS_CLOSED]
+    return root, generate_engine_workspace(root)
 
 
 @pytest.fixture(scope="session")
@@ -146,19 +130,6 @@ def postgres_closed(
     source, months = engine_source
     warehouse = postgres_warehouse(postgres_server, postgres_server.database)
     workspace = server_copy(source, tmp_path_factory.mktemp("engine_pg") / "ws", warehouse)
-    close_through(workspace, months[-1])
-    return workspace
-
-
-@pytest.fixture(scope="session")
-def spark_closed(
-    engine_source: tuple[Path, list[str]],
-    spark_server: SparkConnectServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Workspace:
-    source, months = engine_source
-    warehouse = f"warehouse:\n  type: spark\n  host: 127.0.0.1\n  port: {spark_server.port}"
-    workspace = server_copy(source, tmp_path_factory.mktemp("engine_spark") / "ws", warehouse)
     close_through(workspace, months[-1])
     return workspace
 
