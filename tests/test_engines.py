@@ -16,8 +16,10 @@ floor comparison turns it off, which checks that the setting still leaves it out
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
 import sys
 from datetime import date
 from decimal import Decimal
@@ -28,10 +30,15 @@ from conftest import PG_PASSWORD_ENV, cli
 from servers import PostgresServer, SparkConnectServer
 
 from openspm.accounting.policy import ACCOUNTING_TABLES
+from openspm.dbt_project import DBT_PROJECT_DIR, WAREHOUSE_ENV, dbt_executable
 from openspm.demo import DemoSize, generate_workspace
+from openspm.modelling.engine import EXCLUDED, SELECTION, engine_inputs, selected_models
 from openspm.periods import first_period, period_range
 from openspm.publish import PUBLISHED_TABLES, SPARK_STORE_SCHEMA
-from openspm.warehouse import connect
+from openspm.warehouse import WarehouseError, connect, duckdb_file
+from openspm.warehouse.config import PostgresSettings
+from openspm.warehouse.sql import PostgresWarehouse
+from openspm.warehouse.transfer import copy_relation, copy_relations
 from openspm.workspace import Workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -350,6 +357,78 @@ def test_the_what_ifs_on_postgres_give_duckdbs_figures_and_write_only_their_sche
     for key, value in reference.items():
         assert found[key] == value, key
     assert not list(postgres_closed.state_dir.glob("*/drafts.duckdb"))  # scratch files deleted
+
+
+def test_the_manifest_selects_the_models_dbt_selects(tmp_path: Path) -> None:
+    """``selected_models`` (what the copy for ``openspm model`` is derived from) is what dbt's
+    own selectors pick for the engine's run."""
+    done = subprocess.run(
+        [dbt_executable(), "ls", "--quiet", "--resource-type", "model", "--output", "name",
+         "--select", *SELECTION, "--exclude", *EXCLUDED, "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
+         "--log-path", str(tmp_path)],
+        env={**os.environ, WAREHOUSE_ENV: str(tmp_path / "unused.duckdb"),
+             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    listed = {line.strip() for line in done.stdout.splitlines() if line.strip()}
+    assert selected_models() == listed and len(listed) > 20
+    inputs = engine_inputs()
+    assert {"staging.stg_crm__deals", "intermediate.int_deal_credits", "comp.plans"} <= inputs
+    assert not any(r.split(".")[1] in listed for r in inputs)  # nothing it rebuilds
+
+
+TYPED_ROWS = """
+    select cast(12345678901234.12345678901234 as decimal(38, 14)) as amount,
+        cast(-0.5 as decimal(18, 2)) as cents, date '2026-02-28' as day,
+        timestamp '2026-02-28 23:59:59.123456' as stamp, cast(7 as integer) as n,
+        cast(9000000000 as bigint) as big, true as flag, 'é' as text, ['a', 'b'] as names
+    union all
+    select null, null, null, null, null, null, null, null, null
+"""
+
+
+def test_a_relation_copied_between_warehouses_keeps_its_exact_types(tmp_path: Path) -> None:
+    """The shared copying code (every engine's what-ifs on a server go through it): DECIMAL
+    precision and scale, dates, timestamps, lists and NULLs arrive as they left."""
+    with duckdb_file(tmp_path / "source.duckdb") as source:
+        source.execute(f"create schema s; create table s.t as {TYPED_ROWS}")
+        source.execute("create table s.empty as select * from s.t where false")
+        source.execute("create view s.v as select amount, day from s.t")
+        with duckdb_file(tmp_path / "target.duckdb") as target:
+            copied = copy_relations(source, target, ["s.t", "s.empty", "s.v", "s.missing"])
+            assert (copied.relations, copied.rows) == (3, 4)
+            for relation in ("s.t", "s.empty", "s.v"):
+                assert target.read_relation(relation) == source.read_relation(relation)
+            kinds = target.fetchall("select column_name, data_type from "
+                                    "information_schema.columns where table_name = 't' "
+                                    "order by ordinal_position")  # fmt: skip
+    assert [k for _, k in kinds] == [
+        "DECIMAL(38,14)", "DECIMAL(18,2)", "DATE", "TIMESTAMP", "INTEGER", "BIGINT", "BOOLEAN",
+        "VARCHAR", "VARCHAR[]",
+    ]  # fmt: skip
+
+
+@pytest.mark.postgres
+def test_postgres_relations_copy_to_duckdb_exactly_and_refuse_untyped_numerics(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    """PostgreSQL to DuckDB and back, as the what-ifs copy: the same rows and types; a
+    ``numeric`` without precision is refused naming the column (never a float)."""
+    database = postgres_server.create_database("openspm_transfer")
+    url = PostgresSettings(type="postgres", host="127.0.0.1", port=postgres_server.port,
+                           database=database, user=postgres_server.user,
+                           password=f"${{{PG_PASSWORD_ENV}}}", sslmode="disable").url()  # fmt: skip
+    with duckdb_file(tmp_path / "a.duckdb") as local, PostgresWarehouse(url, database) as server:
+        local.execute(f"create schema s; create table s.t as {TYPED_ROWS}")
+        copy_relation(local, "s.t", server)
+        assert server.fetchall("select count(*) from s.t") == [(2,)]
+        copy_relation(server, "s.t", local, "s.back")
+        assert local.read_relation("s.back") == local.read_relation("s.t")
+        server.execute("create table s.loose as select cast(1.5 as numeric) as ratio")
+        with pytest.raises(WarehouseError, match=r"s\.loose\.ratio: .*numeric without"):
+            copy_relation(server, "s.loose", local)
 
 
 # ---------------------------------------------------------------- Spark
