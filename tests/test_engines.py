@@ -32,7 +32,9 @@ from servers import PostgresServer, SparkConnectServer
 from openspm.accounting.policy import ACCOUNTING_TABLES
 from openspm.dbt_project import DBT_PROJECT_DIR, WAREHOUSE_ENV, dbt_executable
 from openspm.demo import DemoSize, generate_workspace
+from openspm.forecast.run import TABLES as FORECAST_TABLES
 from openspm.modelling.engine import EXCLUDED, SELECTION, engine_inputs, selected_models
+from openspm.modelling.results import TABLES as MODELLING_TABLES
 from openspm.periods import first_period, period_range
 from openspm.publish import PUBLISHED_TABLES, SPARK_STORE_SCHEMA
 from openspm.warehouse import WarehouseError, connect, duckdb_file
@@ -273,10 +275,8 @@ def test_postgres_marts_equal_the_floor(
 WHAT_IF_DEAL = ("--employee", "E0001", "--amount", "120000", "--date", "2026-01-20",
                 "--deal-type", "new_business")  # fmt: skip
 TIER_RATE = re.compile(r"(\{from: [0-9.]+, rate: )([0-9.]+)\}")
-COMPARED_RESULTS = {  # the what-ifs' own tables, compared without their run's id and time
-    "modelling": ("summary", "by_month", "by_employee", "payouts", "payout_lines"),
-    "forecast": ("by_month", "by_employee", "by_employee_total", "accrual", "amortization"),
-}
+# the what-ifs' own tables (their runs' tables aside: ids, times and paths)
+COMPARED_RESULTS = {"modelling": MODELLING_TABLES, "forecast": FORECAST_TABLES}
 
 
 def candidate_plans(workspace: Workspace, folder: Path) -> Path:
