@@ -292,8 +292,8 @@ def candidate_plans(workspace: Workspace, folder: Path) -> Path:
     return folder
 
 
-def what_ifs(workspace: Workspace, months: list[str], plans: Path) -> dict[str, object]:
-    """``openspm estimate``, ``model`` and ``forecast`` as a user runs them; what they give."""
+def estimate_and_model(workspace: Workspace, months: list[str], plans: Path) -> dict[str, object]:
+    """``openspm estimate`` and ``model`` as a user runs them; the estimate."""
     root = str(workspace.root)
     found: dict[str, object] = {}
     estimate = cli("estimate", "--workspace", root, *WHAT_IF_DEAL, "--json")
@@ -303,6 +303,12 @@ def what_ifs(workspace: Workspace, months: list[str], plans: Path) -> dict[str, 
                 "--to", months[-1], "--quiet", timeout=900)  # fmt: skip
     assert model.returncode == 0, (model.stdout[-2000:], model.stderr[-2000:])
     assert "finance was not touched" in model.stdout
+    return found
+
+
+def forecast_and_results(workspace: Workspace, found: dict[str, object]) -> dict[str, object]:
+    """``openspm forecast``, then the what-ifs' tables and the modelling report."""
+    root = str(workspace.root)
     forecast = cli("forecast", "--workspace", root, "--simulations", "200", "--quiet",
                    timeout=900)  # fmt: skip
     assert forecast.returncode == 0, (forecast.stdout[-2000:], forecast.stderr[-2000:])
@@ -320,7 +326,7 @@ def what_ifs(workspace: Workspace, months: list[str], plans: Path) -> dict[str, 
 
 def server_state(workspace: Workspace) -> dict[str, object]:
     """What a what-if must leave as it was: finance and comp (every row), the marts' row
-    counts (the forecast recomputes the drafts first, as on DuckDB)."""
+    counts (but the forecast, which recomputes the drafts first, as on DuckDB)."""
     state: dict[str, object] = {"finance": finance_snapshot(workspace)}
     with connect(workspace, read_only=True) as warehouse:
         for schema in ("comp", "marts"):
@@ -347,11 +353,16 @@ def test_the_what_ifs_on_postgres_give_duckdbs_figures_and_write_only_their_sche
     the DuckDB copy of the workspace; finance and comp unchanged on the server."""
     _, months = engine_source
     plans = candidate_plans(duckdb_closed_workspace, tmp_path / "candidates")
-    reference = what_ifs(duckdb_closed_workspace, months, plans)
+    reference = estimate_and_model(duckdb_closed_workspace, months, plans)
+    reference = forecast_and_results(duckdb_closed_workspace, reference)
     before = server_state(postgres_closed)
-    found = what_ifs(postgres_closed, months, plans)
+    found = estimate_and_model(postgres_closed, months, plans)
+    assert server_state(postgres_closed) == before
+    found = forecast_and_results(postgres_closed, found)
     after = server_state(postgres_closed)
-    assert after == before
+    assert {k: v for k, v in after.items() if not k.startswith("marts.")} == {
+        k: v for k, v in before.items() if not k.startswith("marts.")
+    }
     assert reference["estimate"]["changes"], reference["estimate"]  # the deal earns something
     assert any(row for key, row in reference.items() if key.startswith("forecast."))
     for key, value in reference.items():
