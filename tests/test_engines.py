@@ -293,7 +293,8 @@ def candidate_plans(workspace: Workspace, folder: Path) -> Path:
 
 
 def estimate_and_model(workspace: Workspace, months: list[str], plans: Path) -> dict[str, object]:
-    """``openspm estimate`` and ``model`` as a user runs them; the estimate."""
+    """``openspm estimate`` and ``model`` as a user runs them (after the forecast computed the
+    drafts of the open months); the estimate."""
     root = str(workspace.root)
     found: dict[str, object] = {}
     estimate = cli("estimate", "--workspace", root, *WHAT_IF_DEAL, "--json")
@@ -306,12 +307,17 @@ def estimate_and_model(workspace: Workspace, months: list[str], plans: Path) -> 
     return found
 
 
-def forecast_and_results(workspace: Workspace, found: dict[str, object]) -> dict[str, object]:
-    """``openspm forecast``, then the what-ifs' tables and the modelling report."""
+def forecast(workspace: Workspace) -> None:
+    """``openspm forecast`` as a user runs it (the drafts of the open months, then the
+    forecast)."""
+    done = cli("forecast", "--workspace", str(workspace.root), "--simulations", "200",
+               "--quiet", timeout=900)  # fmt: skip
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+
+
+def results(workspace: Workspace, found: dict[str, object]) -> dict[str, object]:
+    """``found`` and the what-ifs' tables and the modelling report."""
     root = str(workspace.root)
-    forecast = cli("forecast", "--workspace", root, "--simulations", "200", "--quiet",
-                   timeout=900)  # fmt: skip
-    assert forecast.returncode == 0, (forecast.stdout[-2000:], forecast.stderr[-2000:])
     with connect(workspace, read_only=True) as warehouse:
         for schema, tables in COMPARED_RESULTS.items():
             for table in tables:
@@ -326,7 +332,7 @@ def forecast_and_results(workspace: Workspace, found: dict[str, object]) -> dict
 
 def server_state(workspace: Workspace) -> dict[str, object]:
     """What a what-if must leave as it was: finance and comp (every row), the marts' row
-    counts (but the forecast, which recomputes the drafts first, as on DuckDB)."""
+    counts (but for the forecast, which computes the drafts first, as on DuckDB)."""
     state: dict[str, object] = {"finance": finance_snapshot(workspace)}
     with connect(workspace, read_only=True) as warehouse:
         for schema in ("comp", "marts"):
@@ -353,16 +359,18 @@ def test_the_what_ifs_on_postgres_give_duckdbs_figures_and_write_only_their_sche
     the DuckDB copy of the workspace; finance and comp unchanged on the server."""
     _, months = engine_source
     plans = candidate_plans(duckdb_closed_workspace, tmp_path / "candidates")
-    reference = estimate_and_model(duckdb_closed_workspace, months, plans)
-    reference = forecast_and_results(duckdb_closed_workspace, reference)
+    forecast(duckdb_closed_workspace)  # first: the drafts of the open months the estimate reads
+    reference = results(
+        duckdb_closed_workspace, estimate_and_model(duckdb_closed_workspace, months, plans)
+    )
     before = server_state(postgres_closed)
-    found = estimate_and_model(postgres_closed, months, plans)
-    assert server_state(postgres_closed) == before
-    found = forecast_and_results(postgres_closed, found)
-    after = server_state(postgres_closed)
-    assert {k: v for k, v in after.items() if not k.startswith("marts.")} == {
+    forecast(postgres_closed)
+    drafted = server_state(postgres_closed)
+    assert {k: v for k, v in drafted.items() if not k.startswith("marts.")} == {
         k: v for k, v in before.items() if not k.startswith("marts.")
     }
+    found = results(postgres_closed, estimate_and_model(postgres_closed, months, plans))
+    assert server_state(postgres_closed) == drafted
     assert reference["estimate"]["changes"], reference["estimate"]  # the deal earns something
     assert any(row for key, row in reference.items() if key.startswith("forecast."))
     for key, value in reference.items():
