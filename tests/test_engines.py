@@ -272,8 +272,8 @@ def test_postgres_marts_equal_the_floor(
 
 # ---------------------------------------------------------------- the what-ifs on a server
 
-WHAT_IF_DEAL = ("--employee", "E0001", "--amount", "120000", "--date", "2026-01-20",
-                "--deal-type", "new_business")  # fmt: skip
+WHAT_IF_DEAL = ("--employee", "E0006", "--amount", "120000", "--date", "2026-01-20",
+                "--deal-type", "new_business")  # fmt: skip  (GBP; roll-ups in EUR and USD)
 TIER_RATE = re.compile(r"(\{from: [0-9.]+, rate: )([0-9.]+)\}")
 # the what-ifs' own tables (their runs' tables aside: ids, times and paths)
 COMPARED_RESULTS = {"modelling": MODELLING_TABLES, "forecast": FORECAST_TABLES}
