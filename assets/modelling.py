@@ -3,7 +3,8 @@
 Neither writes ``finance``. ``modelling/results`` runs candidate plan sets through the engine on
 a scratch copy of the warehouse (``openspm model``); ``forecast/commission`` reads the drafts
 and the open pipeline (``openspm forecast``). Both write their own schema of the workspace's
-warehouse, so they hold the one writer slot.
+warehouse, so they hold the one writer slot. On a server warehouse both run on a scratch DuckDB
+file built from the server (openspm.whatif.scratch) and write only their schema back.
 """
 
 from pathlib import Path
@@ -18,11 +19,10 @@ from openspm.forecast import (
     DEFAULT_SIMULATIONS,
     ForecastError,
     ForecastRequest,
-    run_forecast,
+    forecast_workspace,
 )
 from openspm.modelling import ModellingError, ModelRequest
 from openspm.modelling.run import model_plans
-from openspm.warehouse import duckdb_file
 
 MODELLING_GROUP = "modelling"
 FORECAST_GROUP = "forecast"
@@ -118,8 +118,7 @@ def forecast_commission(
         through=config.through or None, simulations=config.simulations, seed=config.seed
     )
     try:
-        with duckdb_file(str(ws.warehouse_path)) as connection:
-            result = run_forecast(ws, connection, request, progress=context.log.info)
+        result = forecast_workspace(ws, request, progress=context.log.info)
     except ForecastError as exc:
         raise dg.Failure(description=str(exc)) from None
     context.log.info(result.summary())

@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -116,6 +116,9 @@ class Model:
     materialized: str
     sources: tuple[str, ...]  # the sources it reads directly, ``schema.table``
     meta: Mapping[str, Any]  # meta.openspm of the model's YAML (empty without)
+    parents: tuple[str, ...] = ()  # the models it reads directly (names)
+    source_names: tuple[str, ...] = ()  # the dbt source names of ``sources`` (``comp``)
+    path: str = ""  # the model's file, as dbt's ``path:`` selector matches it
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ class Manifest:
             uid: f"{node['schema']}.{node.get('identifier') or node['name']}"
             for uid, node in data.get("sources", {}).items()
         }
+        source_names = {uid: node["source_name"] for uid, node in data.get("sources", {}).items()}
         models = {}
         for node in data.get("nodes", {}).values():
             if node.get("resource_type") != "model":
@@ -143,6 +147,9 @@ class Manifest:
                 materialized=str(config.get("materialized") or ""),
                 sources=tuple(sorted(sources[d] for d in depends if d in sources)),
                 meta=meta,
+                parents=tuple(sorted(d.split(".")[-1] for d in depends if d.startswith("model."))),
+                source_names=tuple(sorted({source_names[d] for d in depends if d in sources})),
+                path=str(node.get("original_file_path") or ""),
             )
         return cls(dict(sorted(models.items())))
 
@@ -158,6 +165,40 @@ class Manifest:
             if model.materialized == "incremental"
             for source in model.sources
         )
+
+    def downstream(self, models: Iterable[str] = (), sources: Iterable[str] = (),
+                   paths: Iterable[str] = ()) -> frozenset[str]:  # fmt: skip
+        """The models dbt's ``model+``, ``source:name+`` and ``path:folder+`` selectors pick:
+        the models named, those reading a source named, those under a folder, and every model
+        downstream of them."""
+        names, folders = set(sources), tuple(f"{p.rstrip('/')}/" for p in paths)
+        found = {
+            m.name
+            for m in self.models.values()
+            if m.name in set(models) or names & set(m.source_names) or m.path.startswith(folders)
+        }
+        children: dict[str, set[str]] = {}
+        for model in self.models.values():
+            for parent in model.parents:
+                children.setdefault(parent, set()).add(model.name)
+        stack = list(found)
+        while stack:
+            for child in children.get(stack.pop(), ()):
+                if child not in found:
+                    found.add(child)
+                    stack.append(child)
+        return frozenset(found)
+
+    def inputs(self, selected: Iterable[str]) -> frozenset[str]:
+        """The relations the ``selected`` models read and do not build themselves: their
+        parents outside the selection and their sources (``schema.name``)."""
+        chosen = set(selected)
+        found: set[str] = set()
+        for name in chosen:
+            model = self.models[name]
+            found.update(model.sources)
+            found.update(self.models[p].relation for p in model.parents if p not in chosen)
+        return frozenset(found)
 
     def publications(self) -> dict[str, str]:
         """``finance`` table -> the mart it is published from (``meta.openspm.publish_to``)."""

@@ -18,8 +18,12 @@ floor comparison turns it off, which checks that the setting still leaves it out
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -28,8 +32,15 @@ from engine_workspace import generate_engine_workspace, server_copy
 from servers import PostgresServer
 
 from openspm.accounting.policy import ACCOUNTING_TABLES
+from openspm.dbt_project import DBT_PROJECT_DIR, WAREHOUSE_ENV, dbt_executable
+from openspm.forecast.run import TABLES as FORECAST_TABLES
+from openspm.modelling.engine import EXCLUDED, SELECTION, engine_inputs, selected_models
+from openspm.modelling.results import TABLES as MODELLING_TABLES
 from openspm.publish import PUBLISHED_TABLES, SPARK_STORE_SCHEMA
-from openspm.warehouse import connect
+from openspm.warehouse import WarehouseError, connect, duckdb_file
+from openspm.warehouse.config import PostgresSettings
+from openspm.warehouse.sql import PostgresWarehouse
+from openspm.warehouse.transfer import copy_relation, copy_relations
 from openspm.workspace import Workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -100,16 +111,22 @@ def engine_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[
 
 
 @pytest.fixture(scope="session")
-def duckdb_closed(
+def duckdb_closed_workspace(
     engine_source: tuple[Path, list[str]], tmp_path_factory: pytest.TempPathFactory
-) -> Snapshot:
-    """The reference: the three months closed on DuckDB."""
+) -> Workspace:
+    """The reference workspace: the three months closed on DuckDB."""
     source, months = engine_source
     root = tmp_path_factory.mktemp("engine_duckdb") / "ws"
     shutil.copytree(source, root)
     workspace = Workspace.open(root)
     close_through(workspace, months[-1])
-    return finance_snapshot(workspace)
+    return workspace
+
+
+@pytest.fixture(scope="session")
+def duckdb_closed(duckdb_closed_workspace: Workspace) -> Snapshot:
+    """The reference: the finance tables of the three months closed on DuckDB."""
+    return finance_snapshot(duckdb_closed_workspace)
 
 
 def postgres_warehouse(server: PostgresServer, database: str) -> str:
@@ -161,23 +178,6 @@ def test_the_reference_close_covers_what_the_engines_must_agree_on(
     assert {"capitalization", "expense", "write_down", "amortization_reversal", "amortization",
             "impairment", "payout"} <= entries  # fmt: skip
     assert len([key for key in duckdb_closed if "/" in key]) == 2 * len(months)
-
-
-@pytest.mark.postgres
-def test_the_what_ifs_are_refused_on_a_server_warehouse(
-    engine_source: tuple[Path, list[str]], postgres_server: PostgresServer, tmp_path: Path
-) -> None:
-    """The what-ifs render DuckDB's SQL on a scratch copy: a server warehouse is refused in one
-    line, before any work (docs/scaling.md, "Not yet portable")."""
-    source, _ = engine_source
-    database = postgres_server.create_database("openspm_refused")
-    workspace = server_copy(source, tmp_path / "ws", postgres_warehouse(postgres_server, database))
-    done = cli("forecast", "--workspace", str(workspace.root))
-    assert done.returncode == 1
-    (line,) = done.stderr.strip().splitlines()
-    assert "openspm forecast runs on DuckDB warehouses only so far" in line, line
-    with connect(workspace, read_only=True) as warehouse:
-        assert not warehouse.tables("raw")  # nothing was ingested
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -239,6 +239,186 @@ def test_postgres_marts_equal_the_floor(
     counts = compare_with_warehouse(floor_db, workspace)
     assert counts == run.rows
     assert all(counts[name] > 0 for name in COMPARED)
+
+
+# ---------------------------------------------------------------- the what-ifs on a server
+
+WHAT_IF_DEAL = ("--employee", "E0006", "--amount", "120000", "--date", "2026-01-20",
+                "--deal-type", "new_business")  # fmt: skip  (GBP; roll-ups in EUR and USD)
+TIER_RATE = re.compile(r"(\{from: [0-9.]+, rate: )([0-9.]+)\}")
+# the what-ifs' own tables (their runs' tables aside: ids, times and paths)
+COMPARED_RESULTS = {"modelling": MODELLING_TABLES, "forecast": FORECAST_TABLES}
+
+
+def candidate_plans(workspace: Workspace, folder: Path) -> Path:
+    """Candidate plans for ``openspm model``: the workspace's plans, the account executives'
+    tier rates half as high again."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for plan in sorted((workspace.comp_dir / "plans").glob("*.yaml")):
+        text = plan.read_text(encoding="utf-8")
+        if plan.name.startswith("AE-"):
+            text = TIER_RATE.sub(lambda m: f"{m[1]}{Decimal(m[2]) * Decimal('1.5')}}}", text)
+        (folder / plan.name).write_text(text, encoding="utf-8")
+    assert TIER_RATE.search((folder / "AE-2025.yaml").read_text(encoding="utf-8"))
+    return folder
+
+
+def estimate_and_model(workspace: Workspace, months: list[str], plans: Path) -> dict[str, object]:
+    """``openspm estimate`` and ``model`` as a user runs them (after the forecast computed the
+    drafts of the open months); the estimate."""
+    root = str(workspace.root)
+    found: dict[str, object] = {}
+    estimate = cli("estimate", "--workspace", root, *WHAT_IF_DEAL, "--json")
+    assert estimate.returncode == 0, (estimate.stdout[-2000:], estimate.stderr[-2000:])
+    found["estimate"] = json.loads(estimate.stdout)
+    model = cli("model", "--workspace", root, "--plans", str(plans), "--from", months[0],
+                "--to", months[-1], "--quiet", timeout=900)  # fmt: skip
+    assert model.returncode == 0, (model.stdout[-2000:], model.stderr[-2000:])
+    assert "finance was not touched" in model.stdout
+    return found
+
+
+def forecast(workspace: Workspace) -> None:
+    """``openspm forecast`` as a user runs it (the drafts of the open months, then the
+    forecast)."""
+    done = cli("forecast", "--workspace", str(workspace.root), "--simulations", "200",
+               "--quiet", timeout=900)  # fmt: skip
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+
+
+def results(workspace: Workspace, found: dict[str, object]) -> dict[str, object]:
+    """``found`` and the what-ifs' tables and the modelling report."""
+    root = str(workspace.root)
+    with connect(workspace, read_only=True) as warehouse:
+        for schema, tables in COMPARED_RESULTS.items():
+            for table in tables:
+                names = [c for c in warehouse.columns(f"{schema}.{table}") if c != "run_id"]
+                rows = warehouse.fetchall(f"select {', '.join(names)} from {schema}.{table}")
+                found[f"{schema}.{table}"] = sorted(tuple(str(v) for v in row) for row in rows)
+        (run,) = warehouse.fetchall("select report from modelling.runs")
+    report = Path(run[0]).with_name("report.md").read_text(encoding="utf-8")
+    found["report"] = report.replace(Path(run[0]).parent.name, "<run>").replace(root, "<ws>")
+    return found
+
+
+def server_state(workspace: Workspace) -> dict[str, object]:
+    """What a what-if must leave as it was: finance and comp (every row), the marts' row
+    counts (but for the forecast, which computes the drafts first, as on DuckDB)."""
+    state: dict[str, object] = {"finance": finance_snapshot(workspace)}
+    with connect(workspace, read_only=True) as warehouse:
+        for schema in ("comp", "marts"):
+            for table in sorted(warehouse.tables(schema)):
+                rows = warehouse.fetchall(f"select * from {schema}.{table}")
+                state[f"{schema}.{table}"] = (
+                    sorted(tuple(str(v) for v in row) for row in rows)
+                    if schema == "comp"
+                    else len(rows)
+                )
+    return state
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_the_what_ifs_on_postgres_give_duckdbs_figures_and_write_only_their_schemas(
+    postgres_closed: Workspace,
+    duckdb_closed_workspace: Workspace,
+    engine_source: tuple[Path, list[str]],
+    tmp_path: Path,
+) -> None:
+    """estimate, model and forecast on the PostgreSQL workspace run on a scratch DuckDB file
+    built from the server (docs/modelling.md, "On a server warehouse"): the same figures as on
+    the DuckDB copy of the workspace; finance and comp unchanged on the server."""
+    _, months = engine_source
+    plans = candidate_plans(duckdb_closed_workspace, tmp_path / "candidates")
+    forecast(duckdb_closed_workspace)  # first: the drafts of the open months the estimate reads
+    reference = results(
+        duckdb_closed_workspace, estimate_and_model(duckdb_closed_workspace, months, plans)
+    )
+    before = server_state(postgres_closed)
+    forecast(postgres_closed)
+    drafted = server_state(postgres_closed)
+    assert {k: v for k, v in drafted.items() if not k.startswith("marts.")} == {
+        k: v for k, v in before.items() if not k.startswith("marts.")
+    }
+    found = results(postgres_closed, estimate_and_model(postgres_closed, months, plans))
+    assert server_state(postgres_closed) == drafted
+    assert reference["estimate"]["changes"], reference["estimate"]  # the deal earns something
+    assert any(row for key, row in reference.items() if key.startswith("forecast."))
+    for key, value in reference.items():
+        assert found[key] == value, key
+    assert not list(postgres_closed.state_dir.glob("*/drafts.duckdb"))  # scratch files deleted
+
+
+def test_the_manifest_selects_the_models_dbt_selects(tmp_path: Path) -> None:
+    """``selected_models`` (what the copy for ``openspm model`` is derived from) is what dbt's
+    own selectors pick for the engine's run."""
+    done = subprocess.run(
+        [dbt_executable(), "ls", "--quiet", "--resource-type", "model", "--output", "name",
+         "--select", *SELECTION, "--exclude", *EXCLUDED, "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
+         "--log-path", str(tmp_path)],
+        env={**os.environ, WAREHOUSE_ENV: str(tmp_path / "unused.duckdb"),
+             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    listed = {line.strip() for line in done.stdout.splitlines() if line.strip()}
+    assert selected_models() == listed and len(listed) > 20
+    inputs = engine_inputs()
+    assert {"staging.stg_crm__deals", "intermediate.int_deal_credits", "comp.plans"} <= inputs
+    assert not any(r.split(".")[1] in listed for r in inputs)  # nothing it rebuilds
+
+
+TYPED_ROWS = """
+    select cast(12345678901234.12345678901234 as decimal(38, 14)) as amount,
+        cast(-0.5 as decimal(18, 2)) as cents, date '2026-02-28' as day,
+        timestamp '2026-02-28 23:59:59.123456' as stamp, cast(7 as integer) as n,
+        cast(9000000000 as bigint) as big, true as flag, 'é' as text, ['a', 'b'] as names
+    union all
+    select null, null, null, null, null, null, null, null, null
+"""
+
+
+def test_a_relation_copied_between_warehouses_keeps_its_exact_types(tmp_path: Path) -> None:
+    """The shared copying code (every engine's what-ifs on a server go through it): DECIMAL
+    precision and scale, dates, timestamps, lists and NULLs arrive as they left."""
+    with duckdb_file(tmp_path / "source.duckdb") as source:
+        source.execute(f"create schema s; create table s.t as {TYPED_ROWS}")
+        source.execute("create table s.empty as select * from s.t where false")
+        source.execute("create view s.v as select amount, day from s.t")
+        with duckdb_file(tmp_path / "target.duckdb") as target:
+            copied = copy_relations(source, target, ["s.t", "s.empty", "s.v", "s.missing"])
+            assert (copied.relations, copied.rows) == (3, 4)
+            for relation in ("s.t", "s.empty", "s.v"):
+                assert target.read_relation(relation) == source.read_relation(relation)
+            kinds = target.fetchall("select column_name, data_type from "
+                                    "information_schema.columns where table_name = 't' "
+                                    "order by ordinal_position")  # fmt: skip
+    assert [k for _, k in kinds] == [
+        "DECIMAL(38,14)", "DECIMAL(18,2)", "DATE", "TIMESTAMP", "INTEGER", "BIGINT", "BOOLEAN",
+        "VARCHAR", "VARCHAR[]",
+    ]  # fmt: skip
+
+
+@pytest.mark.postgres
+def test_postgres_relations_copy_to_duckdb_exactly_and_refuse_untyped_numerics(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    """PostgreSQL to DuckDB and back, as the what-ifs copy: the same rows and types; a
+    ``numeric`` without precision is refused naming the column (never a float)."""
+    database = postgres_server.create_database("openspm_transfer")
+    url = PostgresSettings(type="postgres", host="127.0.0.1", port=postgres_server.port,
+                           database=database, user=postgres_server.user,
+                           password=f"${{{PG_PASSWORD_ENV}}}", sslmode="disable").url()  # fmt: skip
+    with duckdb_file(tmp_path / "a.duckdb") as local, PostgresWarehouse(url, database) as server:
+        local.execute(f"create schema s; create table s.t as {TYPED_ROWS}")
+        copy_relation(local, "s.t", server)
+        assert server.fetchall("select count(*) from s.t") == [(2,)]
+        copy_relation(server, "s.t", local, "s.back")
+        assert local.read_relation("s.back") == local.read_relation("s.t")
+        server.execute("create table s.loose as select cast(1.5 as numeric) as ratio")
+        with pytest.raises(WarehouseError, match=r"s\.loose\.ratio: .*numeric without"):
+            copy_relation(server, "s.loose", local)
 
 
 # ---------------------------------------------------------------- Spark

@@ -65,7 +65,8 @@
     {%- set big = type_big_integer() -%}
     {%- set magnitude = integer_divide(
         '2 * abs(' ~ n ~ ') * cast(10000000000 as ' ~ big ~ ') + ' ~ d, '2 * ' ~ d) -%}
-    case when {{ denominator }} > 0 then
+    {#- the outer cast: PostgreSQL's CASE drops the branch's precision and scale -#}
+    cast(case when {{ denominator }} > 0 then
         cast(
             cast(
                 case when {{ numerator }} < 0 then -{{ magnitude }} else {{ magnitude }} end
@@ -73,7 +74,7 @@
             ) * cast(0.0000000001 as decimal(11, 10))
             as decimal(38, 10)
         )
-    end
+    end as decimal(38, 10))
 {%- endmacro %}
 
 

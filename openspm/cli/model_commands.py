@@ -33,7 +33,7 @@ from openspm.modelling import (
     latest_result,
 )
 from openspm.periods import PeriodError, checked_range
-from openspm.warehouse import WarehouseError, missing_tables, read_only
+from openspm.warehouse import DATABASE_ERRORS, missing_tables, read_only
 from openspm.workspace import Workspace
 
 MODELLING_OP = "modelling__results"  # the op of the asset modelling/results
@@ -88,7 +88,7 @@ def estimate(
     ] = False,
 ) -> None:
     """What a deal would add to each credited person's earnings, from the current drafts."""
-    ws = _duckdb_workspace(workspace, "openspm estimate")
+    ws = open_workspace(workspace)
     started = time.perf_counter()
     try:
         deal = make_deal(
@@ -113,18 +113,6 @@ def estimate(
         f"from the drafts through {result.through_period} in {time.perf_counter() - started:.1f} "
         "s; nothing was written"
     )
-
-
-def _duckdb_workspace(workspace: Path | None, command: str) -> Workspace:
-    """The workspace, when its warehouse is DuckDB: the what-ifs (scratch copies of the
-    warehouse, the engine's SQL rendered for DuckDB) are not portable yet (docs/scaling.md)."""
-    ws = open_workspace(workspace)
-    if ws.engine != "duckdb":
-        raise fail(
-            f"{command} runs on DuckDB warehouses only so far, and this workspace's warehouse "
-            f"is {ws.engine} (docs/scaling.md, \"Not yet portable\")"
-        )
-    return ws
 
 
 def _existing_dir(path: Path, option: str) -> Path:
@@ -170,7 +158,7 @@ def model(
     quiet: QuietOption = False,
 ) -> None:
     """Model candidate plans over a past range, compared with the current plans (no finance)."""
-    ws = _duckdb_workspace(workspace, "openspm model")
+    ws = open_workspace(workspace)
     request = ModelRequest(
         plans=_existing_dir(plans, "--plans"),
         first=period_or_fail(from_, "--from"),
@@ -243,7 +231,7 @@ def forecast(
     quiet: QuietOption = False,
 ) -> None:
     """Drafts, then expected commission from the open pipeline and the month-end accrual."""
-    ws = _duckdb_workspace(workspace, "openspm forecast")
+    ws = open_workspace(workspace)
     month = period_or_fail(through, "--through") if through else ""
     if not 0 <= simulations <= 100_000:
         raise fail(f"--simulations {simulations}: give 0 (none) to 100000 runs")
@@ -277,6 +265,6 @@ def _check_horizon(ws: Workspace, through: str | None) -> None:
         with read_only(ws) as connection:
             if connection is not None and not missing_tables(connection, FORECAST_NEEDS):
                 horizon_of(ws, connection, through)
-    except (ForecastError, WarehouseError) as exc:
+    except (ForecastError, *DATABASE_ERRORS) as exc:
         raise fail(str(exc)) from None
 

@@ -8,11 +8,13 @@ earnings models give each credited key's earnings to date with and without the d
 deal's month and every later month the drafts hold. The change of a month's commission line is
 the change of its due to date minus the change of its due before (both rounded to cents, as the
 settlement rounds them), so the figures are the change the drafts would show once the deal is
-in the CRM and the month is recomputed. Nothing is written.
+in the CRM and the month is recomputed. Nothing is written (on a server warehouse the query runs
+on a scratch DuckDB copy of the drafts, openspm.whatif.scratch).
 """
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -25,8 +27,9 @@ import duckdb
 from openspm.estimate.deal import DealInput, EstimateError
 from openspm.periods import PeriodError, first_period, parse_period, period_of, period_range
 from openspm.publish import closed_periods
-from openspm.warehouse import WarehouseError, missing_tables, quote_literal, read_only
+from openspm.warehouse import WarehouseError, missing_tables, quote_literal
 from openspm.whatif import ModelRenderer, RenderError
+from openspm.whatif.scratch import drafts_connection
 from openspm.workspace import Workspace
 
 DEAL_ID = "what-if-deal"
@@ -194,8 +197,9 @@ def estimate_deal(
     """Estimate ``deal`` from the current drafts of ``ws`` (EstimateError: why not)."""
     if connection is not None:
         return _Estimator(ws, connection, deal).run()
+    scratch = ws.state_dir / f"estimate-{uuid.uuid4().hex[:10]}"  # on a server warehouse
     try:
-        with read_only(ws) as opened:
+        with drafts_connection(ws, scratch) as opened:
             if opened is None:
                 raise EstimateError(
                     f"no warehouse at {ws.warehouse_path}: run `openspm run` first"
@@ -203,6 +207,8 @@ def estimate_deal(
             return _Estimator(ws, opened, deal).run()
     except WarehouseError as exc:
         raise EstimateError(str(exc)) from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _in_list(values: Iterable[str]) -> str:

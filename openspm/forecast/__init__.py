@@ -1,8 +1,10 @@
 """Commission expense forecast and month-end accrual (docs/modelling.md).
 
-    with duckdb.connect(warehouse) as connection:
-        result = run_forecast(workspace, connection, ForecastRequest(through="2026-12"))
+    result = forecast_workspace(workspace, ForecastRequest(through="2026-12"))
     print(result.text())   # tables in the `forecast` schema; finance is never written
+
+``forecast_workspace`` runs on any warehouse (a server's drafts are copied to a scratch DuckDB
+file); ``run_forecast`` computes on a DuckDB connection.
 """
 
 from openspm.forecast.run import (
@@ -11,6 +13,7 @@ from openspm.forecast.run import (
     ForecastError,
     ForecastRequest,
     ForecastResult,
+    forecast_workspace,
     latest_forecast,
     outlook_section,
     run_forecast,
@@ -22,6 +25,7 @@ __all__ = [
     "ForecastError",
     "ForecastRequest",
     "ForecastResult",
+    "forecast_workspace",
     "latest_forecast",
     "outlook_section",
     "run_forecast",

@@ -22,10 +22,12 @@ Tables (docs/modelling.md, "Forecast and accrual"):
 
 from __future__ import annotations
 
+import shutil
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import duckdb
@@ -34,8 +36,17 @@ from openspm.forecast.model import Horizon, compute_forecast
 from openspm.periods import PeriodError, first_period, next_period, parse_period, period_of
 from openspm.publish import closed_periods
 from openspm.quality.report import Section
-from openspm.warehouse import missing_tables, quote_literal, read_only, table_exists
+from openspm.warehouse import (
+    DATABASE_ERRORS,
+    describe,
+    duckdb_file,
+    missing_tables,
+    quote_literal,
+    read_only,
+    table_exists,
+)
 from openspm.whatif import ModelRenderer, RenderError
+from openspm.whatif.scratch import drafts_copy, publish_schema
 from openspm.workspace import Workspace
 
 SCHEMA = "forecast"
@@ -160,10 +171,12 @@ def horizon_of(
     (drafted,) = connection.execute("select max(period) from marts.fct_payouts").fetchone()  # type: ignore[misc]
     start = max(first_open, str(drafted)) if drafted else first_open
     if through is None:
+        month_start = date.fromisoformat(f"{start}-01")
+        month_end = date.fromisoformat(f"{next_period(start)}-01") - timedelta(days=1)
         (end,) = connection.execute(
             "select max(period_end) from comp.quota_periods where source = 'component' "
-            "and period_start <= last_day(cast(? as date)) and period_end >= cast(? as date)",
-            [f"{start}-01", f"{start}-01"],
+            "and period_start <= ? and period_end >= ?",
+            [month_end, month_start],
         ).fetchone()  # type: ignore[misc]
         through = period_of(end) if end else start
     through = parse_period(through, "--through")
@@ -594,7 +607,7 @@ def _read(
         months = [(*m[:3], None, None, None, None, *m[7:]) for m in months]
     accrual = connection.execute(
         f"select period, currency, sum(credit - debit), count(distinct employee_id) "
-        f"from {accrual_table} where side = 'liability' group by all order by 1, 2"
+        f"from {accrual_table} where side = 'liability' group by period, currency order by 1, 2"
     ).fetchall()
     notes = []
     if not has_accounting:
@@ -676,6 +689,35 @@ def _write(
         raise
 
 
+def forecast_workspace(
+    ws: Workspace, request: ForecastRequest, progress: Progress | None = None
+) -> ForecastResult:
+    """``run_forecast`` on the workspace's warehouse, replacing its ``forecast.*``. On a server
+    warehouse the forecast runs on a scratch DuckDB copy of the drafts (and of
+    ``forecast.runs``), whose ``forecast.*`` then replace the server's (openspm.whatif.scratch)."""
+    if ws.engine == "duckdb":
+        with duckdb_file(str(ws.warehouse_path)) as connection:
+            return run_forecast(ws, connection, request, progress)
+    say = progress or (lambda _: None)
+    scratch = ws.state_dir / f"forecast-{uuid.uuid4().hex[:10]}"
+    target = scratch / "drafts.duckdb"
+    try:
+        say(f"copying the drafts from the {ws.engine} warehouse to {target}")
+        drafts_copy(ws, target, f"{SCHEMA}.runs")
+        with duckdb_file(str(target)) as connection:
+            result = run_forecast(ws, connection, request, progress)
+        say(f"writing {SCHEMA}.* into the {ws.engine} warehouse")
+        publish_schema(ws, target, SCHEMA)
+    except DATABASE_ERRORS as exc:
+        raise ForecastError(
+            f"the forecast on the warehouse {describe(ws)} failed: "
+            f"{' '.join(str(exc).split())[:300]}"
+        ) from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return result
+
+
 def latest_forecast(ws: Workspace) -> ForecastResult | None:
     """The forecast stored in the workspace's warehouse, read-only (None: none yet)."""
     with read_only(ws) as connection:
@@ -692,8 +734,9 @@ def outlook_section(
         return []  # no drafts of the engine (nothing to forecast from)
     if connection.engine != "duckdb":
         return [Section("Commission outlook", (
-            f"not computed: the forecast runs on DuckDB warehouses only so far, and this "
-            f"warehouse is {connection.engine} (docs/scaling.md)",))]  # fmt: skip
+            f"not computed in the close report on a {connection.engine} warehouse (it would "
+            "copy the drafts to a scratch DuckDB file): run `openspm forecast` "
+            "(docs/modelling.md)",))]  # fmt: skip
     try:
         result = run_forecast(ws, connection, ForecastRequest(simulations=0), write=False)
     except (ForecastError, duckdb.Error) as exc:

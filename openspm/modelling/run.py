@@ -28,7 +28,15 @@ from openspm.modelling.request import SCHEMA, ModelRequest, ModelResult, Scenari
 from openspm.modelling.results import OUT, TABLES, build_tables, collect
 from openspm.modelling.scenarios import ModellingError, discover, load_scenario
 from openspm.periods import PeriodError, checked_range
-from openspm.warehouse import duckdb_file, quote_literal
+from openspm.warehouse import (
+    DATABASE_ERRORS,
+    WarehouseError,
+    connect,
+    describe,
+    duckdb_file,
+    quote_literal,
+)
+from openspm.whatif.scratch import publish_schema, server_scratch
 from openspm.workspace import Workspace
 
 Progress = Callable[[str], None]
@@ -87,7 +95,17 @@ def model_plans(
                 notes=notes,
             )
             markdown, html = write_report(data, ws.out_dir / "modelling" / run_id)
-            _publish(connection, ws, run_id, request, first, through, html)
+            results = _results_file(ws, scratch)
+            _publish(connection, results, run_id, request, first, through, html)
+        if ws.engine != "duckdb":
+            say(f"writing {SCHEMA}.* into the {ws.engine} warehouse")
+            try:
+                publish_schema(ws, results, SCHEMA)
+            except DATABASE_ERRORS as exc:
+                raise ModellingError(
+                    f"cannot write {SCHEMA}.* into the warehouse {describe(ws)}: "
+                    f"{' '.join(str(exc).split())[:300]}"
+                ) from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     outcomes = tuple(
@@ -135,22 +153,37 @@ def _notes(connection: duckdb.DuckDBPyConnection, scenarios: list) -> list[str]:
     return notes
 
 
+def _results_file(ws: Workspace, scratch: Path) -> Path:
+    """Where ``_publish`` writes ``modelling.*``: the workspace's DuckDB file, or (on a server)
+    a scratch file holding the server's ``modelling.runs``, copied to the server after."""
+    if ws.engine == "duckdb":
+        return ws.warehouse_path
+    results = scratch / "results.duckdb"
+    try:
+        with connect(ws, read_only=True) as server:
+            server_scratch(server, results, [f"{SCHEMA}.runs"])
+    except WarehouseError as exc:
+        raise ModellingError(str(exc)) from None
+    return results
+
+
 def _publish(
     connection: duckdb.DuckDBPyConnection,
-    ws: Workspace,
+    target_file: Path,
     run_id: str,
     request: ModelRequest,
     first: str,
     through: str,
     report: Path,
 ) -> None:
-    """Replace the workspace's ``modelling.*`` tables with this run's, in one transaction."""
-    target = quote_literal(str(ws.warehouse_path))
+    """Replace the ``modelling.*`` tables of ``target_file`` (the workspace's DuckDB
+    warehouse, or the results file of a server's) with this run's, in one transaction."""
+    target = quote_literal(str(target_file))
     try:
         connection.execute(f"attach {target} as workspace_warehouse")
     except duckdb.Error as exc:
         raise ModellingError(
-            f"cannot write the results into {ws.warehouse_path}: {' '.join(str(exc).split())}"
+            f"cannot write the results into {target_file}: {' '.join(str(exc).split())}"
         ) from None
     try:
         connection.execute("begin transaction")

@@ -250,6 +250,12 @@ class Warehouse(ABC):
         to, so that writing a batch twice leaves it once (elsewhere a transaction does that).
         """
 
+    @abstractmethod
+    def read_relation(self, relation: str) -> pa.Table:
+        """Every row of a table or view (``schema.name``) as Arrow, each column of the exact
+        type the engine stores (DECIMAL precision and scale, DATE, TIMESTAMP with or without a
+        time zone, lists): what openspm.warehouse.transfer copies between engines."""
+
     @property
     def duckdb(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection underneath (DuckDB only: Arrow views, ``read_csv``)."""

@@ -75,6 +75,7 @@ def _spark_type(kind: str) -> str:
     text = re.sub(r"\bVARCHAR\s*\[\]", "ARRAY<STRING>", kind, flags=re.I)
     text = re.sub(r"\bVARCHAR\b", "STRING", text, flags=re.I)
     text = re.sub(r"\bTIMESTAMP\b(?!_)", "TIMESTAMP_NTZ", text, flags=re.I)
+    text = re.sub(r"\bTIMESTAMPTZ\b", "TIMESTAMP_LTZ", text, flags=re.I)
     return re.sub(r"\bINTEGER\b", "INT", text, flags=re.I)
 
 
@@ -271,6 +272,10 @@ class SparkWarehouse(Warehouse):
         frame = self._sql(sql, params)
         with _spark_errors():
             return frame.toArrow()
+
+    def read_relation(self, relation: str) -> pa.Table:
+        with _spark_errors():
+            return self._spark.table(relation).toArrow()
 
     def append_arrow(self, table: str, data: pa.Table, *, replace_partitions: bool = False) -> int:
         """The rows appended by name: columns the table has and ``data`` lacks are NULL; with

@@ -73,6 +73,9 @@ class DuckDBWarehouse(Warehouse):
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         return self._raw.sql(sql, params=list(params) if params else None).to_arrow_table()
 
+    def read_relation(self, relation: str) -> pa.Table:
+        return self._raw.sql(f"SELECT * FROM {relation}").to_arrow_table()
+
     def _statement(self, keyword: str) -> None:
         import duckdb
 
@@ -247,6 +250,38 @@ class PostgresWarehouse(Warehouse):
         )
         return [column for (column,) in rows]
 
+    def read_relation(self, relation: str) -> pa.Table:
+        """The rows typed from the catalogue (``numeric(p,s)`` as decimal128(p,s), ...), so an
+        empty table or a column of NULLs keeps its type."""
+        import pyarrow as pa
+
+        schema, _, name = relation.rpartition(".")
+        catalogue = self.fetchall(
+            "SELECT column_name, data_type, udt_name, numeric_precision, numeric_scale "
+            "FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+            "ORDER BY ordinal_position",
+            [schema or self.default_schema, name],
+        )
+        if not catalogue:
+            raise WarehouseError(f"{self.name}: no table or view {relation}")
+        fields = [pa.field(c[0], _pg_arrow_type(relation, *c)) for c in catalogue]
+        names = ", ".join(quote_identifier(f.name) for f in fields)
+        cursor = self._raw.cursor()
+        try:
+            cursor.execute(f"SELECT {names} FROM {relation}")
+            batches = []
+            while rows := cursor.fetchmany(50_000):
+                columns = list(zip(*rows, strict=True))
+                batches.append(
+                    pa.record_batch(
+                        [pa.array(c, f.type) for c, f in zip(columns, fields, strict=True)],
+                        schema=pa.schema(fields),
+                    )
+                )
+        finally:
+            cursor.close()
+        return pa.Table.from_batches(batches, schema=pa.schema(fields))
+
     def append_arrow(self, table: str, data: pa.Table, *, replace_partitions: bool = False) -> int:
         """``COPY`` of text and scalar columns; lists go through parameterised inserts."""
         del replace_partitions  # the caller's transaction makes a batch whole
@@ -278,3 +313,37 @@ class PostgresWarehouse(Warehouse):
         finally:
             self._engine.dispose()
 
+
+
+def _pg_arrow_type(
+    relation: str, column: str, data_type: str, udt: str, precision: int | None, scale: int | None
+) -> pa.DataType:
+    """The Arrow type of a PostgreSQL column (information_schema's description of it)."""
+    import pyarrow as pa
+
+    scalars = {
+        "character varying": pa.string(),
+        "text": pa.string(),
+        "character": pa.string(),
+        "date": pa.date32(),
+        "timestamp without time zone": pa.timestamp("us"),
+        "timestamp with time zone": pa.timestamp("us", tz="UTC"),
+        "smallint": pa.int32(),
+        "integer": pa.int32(),
+        "bigint": pa.int64(),
+        "boolean": pa.bool_(),
+        "double precision": pa.float64(),
+        "real": pa.float64(),
+        "_varchar": pa.list_(pa.string()),
+        "_text": pa.list_(pa.string()),
+    }
+    if data_type == "numeric" and precision is not None:
+        return pa.decimal128(int(precision), int(scale or 0))
+    found = scalars.get(udt if data_type == "ARRAY" else data_type)
+    if found is None:
+        kind = "numeric without a precision" if data_type == "numeric" else data_type
+        raise WarehouseError(
+            f"{relation}.{column}: a column of type {kind} cannot be copied exactly "
+            "(openspm.warehouse.transfer)"
+        )
+    return found
