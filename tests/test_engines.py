@@ -317,8 +317,24 @@ def server_state(workspace: Workspace) -> dict[str, object]:
     return state
 
 
+def estimate_json(workspace: Workspace) -> object:
+    """``openspm estimate --json`` of the what-if deal, as a user runs it."""
+    done = cli("estimate", "--workspace", str(workspace.root), *WHAT_IF_DEAL, "--json",
+               timeout=900)  # fmt: skip
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="session")
+def duckdb_estimate(duckdb_closed_workspace: Workspace) -> object:
+    """The what-if deal's estimate on the DuckDB reference as closed, before any forecast
+    recomputes its drafts (the Spark test compares with it)."""
+    return estimate_json(duckdb_closed_workspace)
+
+
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.usefixtures("duckdb_estimate")  # taken before this test's forecast
 def test_the_what_ifs_on_postgres_give_duckdbs_figures_and_write_only_their_schemas(
     postgres_closed: Workspace,
     duckdb_closed_workspace: Workspace,
@@ -462,3 +478,15 @@ def test_spark_finance_views_show_only_months_the_pointer_lists(spark_closed: Wo
 def test_spark_dbt_unit_tests_pass(spark_closed: Workspace) -> None:
     statuses = run_unit_tests(spark_closed, SPARK_UNIT_TEST_ENV)
     assert set(statuses) == {"pass"} and statuses["pass"] >= 20, statuses
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_spark_estimate_gives_the_duckdb_figures_and_writes_nothing(
+    spark_closed: Workspace, duckdb_estimate: object
+) -> None:
+    """``openspm estimate`` on Spark (a scratch DuckDB file copied from the server, exact
+    types through Arrow) gives the DuckDB reference's figures; finance is untouched."""
+    before = finance_snapshot(spark_closed)
+    assert estimate_json(spark_closed) == duckdb_estimate
+    assert finance_snapshot(spark_closed) == before
