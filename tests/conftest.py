@@ -132,6 +132,7 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 SPARK_SELECTED = pytest.StashKey[bool]()
+SPARK_CLOSE = pytest.StashKey["BackgroundSparkClose"]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -168,23 +169,15 @@ class BackgroundSparkClose:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.server: SparkConnectServer | None = None
-        self.server_error: str | None = None
         self.closed: Workspace | None = None
         self.close_error: str | None = None
         self.seconds: float | None = None
-        self.server_started = threading.Event()
         self.thread = threading.Thread(target=self._run, name="spark-close", daemon=True)
 
     def _run(self) -> None:
         started = time.perf_counter()
         try:
             self.server = start_spark_server(self.folder / "spark")
-        except RuntimeError as exc:
-            self.server_error = str(exc)
-            return
-        finally:
-            self.server_started.set()
-        try:
             months = generate_engine_workspace(self.folder / "source")
             workspace = server_copy(
                 self.folder / "source", self.folder / "ws", spark_warehouse(self.server.port)
@@ -198,22 +191,29 @@ class BackgroundSparkClose:
                     f"openspm close --through {months[-1]} failed on Spark: "
                     f"{done.stdout[-3000:]} {done.stderr[-3000:]}"
                 )
+        except RuntimeError as exc:  # the server did not start
+            self.close_error = str(exc)
         except Exception as exc:  # reported by the tests that need the close
             self.close_error = f"the Spark close did not run: {type(exc).__name__}: {exc}"
         finally:
             self.seconds = time.perf_counter() - started
-
-    def wait_for_server(self) -> SparkConnectServer:
-        self.server_started.wait()
-        if self.server is None:
-            pytest.fail(self.server_error or "no Spark Connect server", pytrace=False)
-        return self.server
 
     def wait_for_close(self) -> Workspace:
         self.thread.join()
         if self.closed is None:
             pytest.fail(self.close_error or "the Spark close did not finish", pytrace=False)
         return self.closed
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """How long the Spark close took in the background (CI's figure for docs/scaling.md)."""
+    background = config.stash.get(SPARK_CLOSE, None)
+    if background is not None and background.seconds is not None:
+        outcome = "closed" if background.closed is not None else "did not close"
+        terminalreporter.write_line(
+            f"Spark engine workspace: server and three-month close ({outcome}) in "
+            f"{background.seconds:.0f} s, in the background"
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -225,20 +225,12 @@ def _spark_close_in_background(
         yield None
         return
     background = BackgroundSparkClose(tmp_path_factory.mktemp("engine_spark"))
+    request.config.stash[SPARK_CLOSE] = background
     background.thread.start()
     yield background
     if background.server is not None:
         background.server.stop()
     background.thread.join(timeout=60)
-
-
-@pytest.fixture(scope="session")
-def spark_server(
-    _spark_close_in_background: BackgroundSparkClose | None,
-) -> SparkConnectServer:
-    """The session's local Spark Connect server (stopped when the session ends)."""
-    assert _spark_close_in_background is not None, "only tests marked spark use spark_server"
-    return _spark_close_in_background.wait_for_server()
 
 
 @pytest.fixture(scope="session")
