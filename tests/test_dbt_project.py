@@ -22,8 +22,10 @@ def node(name: str, schema: str, materialized: str, *, reads=(), meta=None) -> d
 
 
 SOURCES = {
-    "source.p.raw.crm__deals": {"schema": "raw", "name": "crm__deals"},
-    "source.p.raw.hris__employees": {"schema": "raw", "name": "hris__employees"},
+    "source.p.raw.crm__deals": {"schema": "raw", "name": "crm__deals", "source_name": "raw"},
+    "source.p.raw.hris__employees": {
+        "schema": "raw", "name": "hris__employees", "source_name": "raw"
+    },
 }
 
 
