@@ -389,7 +389,7 @@ final as (
         -- the payout currency differs from the month before's: the rate the draw balance and
         -- the negative carry convert at (NULL when the currency is the same)
         coalesce(totals.is_currency_change, false) as is_currency_change,
-        totals.carry_fx_rate
+        cast(totals.carry_fx_rate as decimal(24, 12)) as carry_fx_rate
 
     from grid
     left join totals
