@@ -19,6 +19,10 @@
     cents left over go one each to the largest remainders, ties by deal_id.
 #}
 
+{#- a converted line's columns, carried through the attribution steps -#}
+{%- set line_columns = ['employee_id', 'period', 'cost_type', 'plan_id', 'component_id',
+    'quota_period_start', 'source_amount', 'source_currency', 'line_amount', 'currency'] %}
+
 with
 
 -- the open months drafted with their accounting (int_accounting_months)
@@ -166,16 +170,9 @@ converted_lines as (
 changes as (
 
     select
-        converted_lines.employee_id,
-        converted_lines.period,
-        converted_lines.cost_type,
-        converted_lines.plan_id,
-        converted_lines.component_id,
-        converted_lines.quota_period_start,
-        converted_lines.source_amount,
-        converted_lines.source_currency,
-        converted_lines.line_amount,
-        converted_lines.currency,
+        {%- for column in line_columns %}
+        converted_lines.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %},
         months.month_end,
         ledger.deal_id,
         sum(ledger.amount) as weight
@@ -196,16 +193,9 @@ changes as (
                 and ledger.credit_date < months.month_start)
         )
     group by
-        converted_lines.employee_id,
-        converted_lines.period,
-        converted_lines.cost_type,
-        converted_lines.plan_id,
-        converted_lines.component_id,
-        converted_lines.quota_period_start,
-        converted_lines.source_amount,
-        converted_lines.source_currency,
-        converted_lines.line_amount,
-        converted_lines.currency,
+        {%- for column in line_columns %}
+        converted_lines.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %},
         months.month_end,
         ledger.deal_id
 
@@ -232,16 +222,9 @@ change_lines as (
 candidates as (
 
     select
-        change_lines.employee_id,
-        change_lines.period,
-        change_lines.cost_type,
-        change_lines.plan_id,
-        change_lines.component_id,
-        change_lines.quota_period_start,
-        change_lines.source_amount,
-        change_lines.source_currency,
-        change_lines.line_amount,
-        change_lines.currency,
+        {%- for column in line_columns %}
+        change_lines.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %},
         case when change_lines.has_change then 'change' else 'credit_to_date' end as basis,
         case when change_lines.has_change then change_lines.deal_id else credits.deal_id end
             as deal_id,
@@ -258,16 +241,9 @@ candidates as (
         and credits.credit_date <= change_lines.month_end
     where change_lines.has_change or change_lines.line_row = 1
     group by
-        change_lines.employee_id,
-        change_lines.period,
-        change_lines.cost_type,
-        change_lines.plan_id,
-        change_lines.component_id,
-        change_lines.quota_period_start,
-        change_lines.source_amount,
-        change_lines.source_currency,
-        change_lines.line_amount,
-        change_lines.currency,
+        {%- for column in line_columns %}
+        change_lines.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %},
         case when change_lines.has_change then 'change' else 'credit_to_date' end,
         case when change_lines.has_change then change_lines.deal_id else credits.deal_id end
 
@@ -294,16 +270,9 @@ totalled as (
 weights as (
 
     select
-        employee_id,
-        period,
-        cost_type,
-        plan_id,
-        component_id,
-        quota_period_start,
-        source_amount,
-        source_currency,
-        line_amount,
-        currency,
+        {%- for column in line_columns %}
+        {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %},
         case when is_unattributed then 'unattributed' else basis end as basis,
         case when is_unattributed then null else deal_id end as deal_id,
         case when is_unattributed then null else weight end as weight
