@@ -19,9 +19,11 @@
     cents left over go one each to the largest remainders, ties by deal_id.
 #}
 
-{#- a converted line's columns, carried through the attribution steps -#}
+{#- a converted line's columns, carried through the attribution steps; the first six are
+    its key, which the windows of the attribution partition by -#}
 {%- set line_columns = ['employee_id', 'period', 'cost_type', 'plan_id', 'component_id',
     'quota_period_start', 'source_amount', 'source_currency', 'line_amount', 'currency'] %}
+{%- set line_key = line_columns[:6] | join(', ') %}
 
 with
 
@@ -207,12 +209,12 @@ change_lines as (
         changes.*,
         coalesce(sum(case when weight <> 0 then weight end) over w_line, 0) <> 0 as has_change,
         row_number() over (
-            partition by employee_id, period, cost_type, plan_id, component_id, quota_period_start
+            partition by {{ line_key }}
             order by deal_id
         ) as line_row
     from changes
     window w_line as (
-        partition by employee_id, period, cost_type, plan_id, component_id, quota_period_start
+        partition by {{ line_key }}
     )
 
 ),
@@ -257,12 +259,12 @@ totalled as (
         coalesce(sum(case when weight <> 0 then weight end) over w_line, 0) = 0
             as is_unattributed,
         row_number() over (
-            partition by employee_id, period, cost_type, plan_id, component_id, quota_period_start
+            partition by {{ line_key }}
             order by deal_id
         ) as line_row
     from candidates
     window w_line as (
-        partition by employee_id, period, cost_type, plan_id, component_id, quota_period_start
+        partition by {{ line_key }}
     )
 
 ),
@@ -305,7 +307,7 @@ normalized as (
         select
             scaled.*,
             sum(weight_units) over (
-                partition by employee_id, period, cost_type, plan_id, component_id, quota_period_start
+                partition by {{ line_key }}
             ) as weight_total
         from scaled
     ) as scaled
@@ -327,12 +329,12 @@ ranked as (
         floored.*,
         line_cents - sum(floor_cents) over w_line as leftover_cents,
         row_number() over (
-            partition by employee_id, period, cost_type, plan_id, component_id, quota_period_start
+            partition by {{ line_key }}
             order by numerator - floor_cents * denominator desc, deal_id nulls last
         ) as remainder_rank
     from floored
     window w_line as (
-        partition by employee_id, period, cost_type, plan_id, component_id, quota_period_start
+        partition by {{ line_key }}
     )
 
 ),
